@@ -1,0 +1,7 @@
+//! Lambda function `login`: builds the app once per cold start and serves
+//! [`shared::handlers::login`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(shared::handlers::login::handle).await
+}

@@ -1,0 +1,7 @@
+//! Lambda function `logout-all`: builds the app once per cold start and serves
+//! [`shared::handlers::logout_all`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(shared::handlers::logout_all::handle).await
+}

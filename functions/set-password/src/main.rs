@@ -1,0 +1,7 @@
+//! Lambda function `set-password`: builds the app once per cold start and serves
+//! [`shared::handlers::set_password`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(shared::handlers::set_password::handle).await
+}

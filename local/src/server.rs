@@ -1,0 +1,152 @@
+//! The HTTP/1.1 transport: turns each hyper request into the `lambda_http::Request` the handlers
+//! take (path and query parameters filled in as API Gateway would), runs the route table, and
+//! sends the response back.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use lambda_http::RequestExt;
+use shared::App;
+use shared::http::{ApiError, MAX_BODY_BYTES, PublicBase};
+use shared::routes;
+use tokio::net::TcpListener;
+
+/// How long in-flight requests get to finish after a stop signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve(app: App, address: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("Failed to listen on {address}"))?;
+    let bound = listener.local_addr()?;
+    let base: &'static str = Box::leak(format!("http://{bound}").into_boxed_str());
+    let app: &'static App = Box::leak(Box::new(app));
+    // Standard output carries only this line, so scripts and tests can read the address.
+    println!("UContact listening on {base}");
+    tracing::info!("UContact listening on {base} (Ctrl-C to stop)");
+
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(connection) => connection,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let service = service_fn(move |request| handle(app, base, request));
+                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("stopping: finishing in-flight requests");
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("in-flight requests did not finish in time");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn handle(
+    app: &'static App,
+    base: &'static str,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => {
+            let body = lambda_http::Body::from(collected.to_bytes().to_vec());
+            let request = http::Request::from_parts(parts, body);
+            route(app, base, request).await
+        }
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
+        Err(e) => {
+            tracing::debug!(error = %e, "request body could not be read");
+            ApiError::bad_request(shared::http::detail::BODY_PARSE).into_response()
+        }
+    };
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1e3, "request");
+    let (parts, body) = response.into_parts();
+    Ok(hyper::Response::from_parts(
+        parts,
+        Full::new(Bytes::from(body.to_vec())),
+    ))
+}
+
+async fn route(
+    app: &'static App,
+    base: &'static str,
+    request: shared::http::Request,
+) -> shared::http::Response {
+    match routes::resolve(request.method(), request.uri().path()) {
+        Ok((endpoint, path_parameters)) => {
+            let query = query_parameters(request.uri().query());
+            let mut request = request
+                .with_path_parameters(path_parameters)
+                .with_query_string_parameters(query);
+            request.extensions_mut().insert(PublicBase(base.to_owned()));
+            endpoint.call(app, request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The query string as API Gateway hands it over: every value of every name, decoded.
+fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {
+    let pairs: Vec<(String, String)> = query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in pairs {
+        map.entry(name).or_default().push(value);
+    }
+    map
+}

@@ -1,0 +1,298 @@
+//! Typed settings from the environment (API.md, "Configuration"), read and checked once at start.
+//!
+//! Every problem is reported at once, naming the variable, so that a misconfigured function fails
+//! its cold start with a clear message instead of failing requests later.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use jsonwebtoken::Algorithm;
+use lettre::message::Mailbox;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Shortest accepted `JWT_SECRET`, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Which transport the process serves; it decides the defaults that differ between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// The local server: embedded store and outbox mailer by default.
+    Local,
+    /// A Lambda function: the store must be named explicitly, never a silent fallback.
+    Lambda,
+}
+
+/// Where users and sessions live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// The embedded SQLite database in the data directory.
+    Sqlite,
+    /// A DynamoDB table.
+    DynamoDb { table: String },
+}
+
+/// How emails leave the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailerKind {
+    /// One `.eml` file per email in `$UCONTACT_DATA_DIR/outbox/`.
+    Outbox,
+    /// Amazon SES v2.
+    Ses,
+}
+
+/// Token lifetimes, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLifetimes {
+    pub access: i64,
+    pub refresh: i64,
+    pub email_verification: i64,
+    pub password_reset: i64,
+}
+
+/// The service's settings.
+#[derive(Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub store: StoreKind,
+    pub mailer: MailerKind,
+    pub mail_from: Mailbox,
+    /// Base of the links in emails; `None` derives it from the request.
+    pub public_base_url: Option<String>,
+    pub jwt_secret: SecretString,
+    pub jwt_algorithm: Algorithm,
+    pub lifetimes: TokenLifetimes,
+    pub bcrypt_cost: u32,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("store", &self.store)
+            .field("mailer", &self.mailer)
+            .field("mail_from", &self.mail_from.to_string())
+            .field("public_base_url", &self.public_base_url)
+            .field("jwt_secret", &"[redacted]")
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("lifetimes", &self.lifetimes)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .finish()
+    }
+}
+
+/// Everything wrong with the environment, one line per variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .problems.join("\n  "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+/// `UCONTACT_DATA_DIR`, default `.ucontact`.
+pub fn data_dir(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    PathBuf::from(
+        lookup("UCONTACT_DATA_DIR")
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| ".ucontact".into()),
+    )
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env(deployment: Deployment) -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_lookup(deployment, |name| vars.get(name).cloned())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(
+        deployment: Deployment,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let data_dir = data_dir(&lookup);
+
+        let store = match (get("STORE").as_deref(), deployment) {
+            (Some("sqlite"), _) | (None, Deployment::Local) => Some(StoreKind::Sqlite),
+            (Some("dynamodb"), _) => match get("TABLE_NAME") {
+                Some(table) => Some(StoreKind::DynamoDb { table }),
+                None => {
+                    problems.push("TABLE_NAME: required with STORE=dynamodb".into());
+                    None
+                }
+            },
+            (None, Deployment::Lambda) => {
+                problems.push("STORE: required in Lambda (sqlite or dynamodb)".into());
+                None
+            }
+            (Some(other), _) => {
+                problems.push(format!("STORE: expected sqlite or dynamodb, got {other:?}"));
+                None
+            }
+        };
+        let mailer = match get("MAILER").as_deref() {
+            None | Some("outbox") => Some(MailerKind::Outbox),
+            Some("ses") => Some(MailerKind::Ses),
+            Some(other) => {
+                problems.push(format!("MAILER: expected outbox or ses, got {other:?}"));
+                None
+            }
+        };
+        let mail_from = get("MAIL_FROM")
+            .unwrap_or_else(|| "UContact <noreply@localhost>".into())
+            .parse::<Mailbox>()
+            .map_err(|e| problems.push(format!("MAIL_FROM: not a mailbox ({e})")))
+            .ok();
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            None => None,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim_end_matches('/').to_owned())
+            }
+            Some(_) => {
+                problems.push("PUBLIC_BASE_URL: must start with http:// or https://".into());
+                None
+            }
+        };
+        let jwt_secret = match get("JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => Some(SecretString::from(secret)),
+            Some(_) => {
+                problems.push(format!(
+                    "JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes"
+                ));
+                None
+            }
+            None => {
+                problems.push("JWT_SECRET: required".into());
+                None
+            }
+        };
+        let jwt_algorithm = match get("JWT_ALGORITHM").as_deref().unwrap_or("HS256") {
+            "HS256" => Some(Algorithm::HS256),
+            "HS384" => Some(Algorithm::HS384),
+            "HS512" => Some(Algorithm::HS512),
+            other => {
+                problems.push(format!(
+                    "JWT_ALGORITHM: expected HS256, HS384 or HS512, got {other:?}"
+                ));
+                None
+            }
+        };
+        let mut number = |name: &str, default: i64, min: i64, max: i64| -> i64 {
+            match get(name).map(|v| i64::from_str(v.trim())) {
+                None => default,
+                Some(Ok(v)) if (min..=max).contains(&v) => v,
+                Some(_) => {
+                    problems.push(format!("{name}: expected a whole number from {min} to {max}"));
+                    default
+                }
+            }
+        };
+        const YEAR: i64 = 366 * 24 * 3600;
+        let lifetimes = TokenLifetimes {
+            access: number("ACCESS_JWT_EXPIRATION_SECONDS", 900, 1, YEAR),
+            refresh: number("REFRESH_JWT_EXPIRATION_SECONDS", 604_800, 1, YEAR),
+            email_verification: number("EMAIL_TOKEN_EXPIRATION_SECONDS", 604_800, 1, YEAR),
+            password_reset: number("RESET_TOKEN_EXPIRATION_SECONDS", 900, 1, YEAR),
+        };
+        let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
+
+        match (store, mailer, mail_from, jwt_secret, jwt_algorithm) {
+            (Some(store), Some(mailer), Some(mail_from), Some(jwt_secret), Some(jwt_algorithm))
+                if problems.is_empty() =>
+            {
+                Ok(Config {
+                    data_dir,
+                    store,
+                    mailer,
+                    mail_from,
+                    public_base_url,
+                    jwt_secret,
+                    jwt_algorithm,
+                    lifetimes,
+                    bcrypt_cost,
+                })
+            }
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// The JWT key bytes.
+    pub(crate) fn jwt_key(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn config(deployment: Deployment, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(deployment, |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(Deployment::Local, &[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(c.store, StoreKind::Sqlite);
+        assert_eq!(c.mailer, MailerKind::Outbox);
+        assert_eq!(c.jwt_algorithm, Algorithm::HS256);
+        assert_eq!(c.bcrypt_cost, 12);
+        assert_eq!(
+            c.lifetimes,
+            TokenLifetimes {
+                access: 900,
+                refresh: 604_800,
+                email_verification: 604_800,
+                password_reset: 900
+            }
+        );
+        assert_eq!(c.mail_from.email.to_string(), "noreply@localhost");
+        assert_eq!(c.data_dir, PathBuf::from(".ucontact"));
+    }
+
+    #[test]
+    fn a_short_jwt_secret_refuses_to_start() {
+        let err = config(Deployment::Local, &[("JWT_SECRET", "too-short")]).unwrap_err();
+        assert!(err.problems[0].starts_with("JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_and_the_secret_never_is() {
+        let err = config(
+            Deployment::Local,
+            &[
+                ("JWT_SECRET", "short-secret-value"),
+                ("BCRYPT_COST", "99"),
+                ("JWT_ALGORITHM", "none"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+        assert!(!err.to_string().contains("short-secret-value"));
+    }
+
+    #[test]
+    fn lambda_never_falls_back_to_the_embedded_store() {
+        let err = config(Deployment::Lambda, &[("JWT_SECRET", SECRET)]).unwrap_err();
+        assert!(err.problems[0].starts_with("STORE"), "{err}");
+        let err = config(
+            Deployment::Lambda,
+            &[("JWT_SECRET", SECRET), ("STORE", "dynamodb")],
+        )
+        .unwrap_err();
+        assert!(err.problems[0].starts_with("TABLE_NAME"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_redacts_the_secret() {
+        let c = config(Deployment::Local, &[("JWT_SECRET", SECRET)]).unwrap();
+        assert!(!format!("{c:?}").contains(SECRET));
+    }
+}

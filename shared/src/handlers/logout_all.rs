@@ -1,0 +1,11 @@
+//! `POST /api/auth/logout-all` (Bearer) → 204; every session of the user ends.
+
+use crate::app::App;
+use crate::auth;
+use crate::http::{self, ApiError, Request, Response};
+
+pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
+    let user_id = http::require_user(app, &request)?;
+    auth::logout_all(app, user_id).await?;
+    Ok(http::no_content())
+}

@@ -1,0 +1,84 @@
+//! Who is calling: Bearer access tokens, and where links in emails should point.
+
+use http::header;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+
+use super::{ApiError, Request, detail};
+use crate::app::App;
+use crate::auth::{self, Links};
+use crate::domain::UserId;
+
+/// The token of an `Authorization: Bearer <token>` header; anything else is "Not authenticated".
+pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim())
+        .ok_or(ApiError::Unauthorized(detail::NOT_AUTHENTICATED))
+}
+
+/// The user of a valid access token, checked without a store read.
+pub fn require_user(app: &App, request: &Request) -> Result<UserId, ApiError> {
+    Ok(auth::authenticate(app, bearer_token(request)?)?)
+}
+
+/// The base URL the local server put on a request: its own listening address.
+#[derive(Debug, Clone)]
+pub struct PublicBase(pub String);
+
+/// Where the links in emails point: `PUBLIC_BASE_URL` if set; else derived from the trusted
+/// parts of the request (the local server's own address, or API Gateway's domain and stage),
+/// never from the client's `Host` header, which would let anyone point reset links elsewhere.
+pub fn links(app: &App, request: &Request) -> Links {
+    if let Some(base) = &app.config.public_base_url {
+        return Links::new(base.as_str());
+    }
+    if let Some(PublicBase(base)) = request.extensions().get::<PublicBase>() {
+        return Links::new(base.as_str());
+    }
+    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() {
+        if let Some(domain) = &context.domain_name {
+            let stage = match context.stage.as_deref() {
+                None | Some("$default") => String::new(),
+                Some(stage) => format!("/{stage}"),
+            };
+            return Links::new(format!("https://{domain}{stage}"));
+        }
+    }
+    Links::new("http://localhost:8000")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: Option<&str>) -> Request {
+        let mut builder = http::Request::builder().uri("/api/users/me");
+        if let Some(v) = value {
+            builder = builder.header("authorization", v);
+        }
+        builder.body(lambda_http::Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn only_bearer_credentials_are_taken() {
+        assert_eq!(bearer_token(&with_auth(Some("Bearer abc"))).unwrap(), "abc");
+        assert_eq!(bearer_token(&with_auth(Some("bearer abc"))).unwrap(), "abc");
+        for bad in [
+            None,
+            Some("Basic abc"),
+            Some("Bearer"),
+            Some("Bearer  "),
+            Some("abc"),
+        ] {
+            assert!(matches!(
+                bearer_token(&with_auth(bad)),
+                Err(ApiError::Unauthorized(detail::NOT_AUTHENTICATED))
+            ));
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! [`ApiError`]: the one error type at the HTTP edge. Each variant knows its status; causes of
+//! 5xx answers are logged here, once, and never reach the body.
+
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Response, response};
+use crate::auth::AuthError;
+use crate::store::StoreError;
+
+/// The contract's fixed error texts.
+pub mod detail {
+    pub const NOT_AUTHENTICATED: &str = "Not authenticated";
+    pub const INVALID_CREDENTIALS: &str = "Could not validate credentials";
+    pub const USERNAME_TAKEN: &str = "User with this username already exists";
+    pub const EMAIL_TAKEN: &str = "User with this email already exists";
+    pub const BAD_LOGIN: &str = "Incorrect username or password";
+    pub const EMAIL_NOT_VERIFIED: &str = "Email not verified";
+    pub const INVALID_REFRESH: &str = "Invalid or expired refresh token";
+    pub const INVALID_VERIFICATION: &str = "Invalid or expired verification token";
+    pub const INVALID_RESET: &str = "Invalid or expired reset token";
+    pub const PASSWORDS_DIFFER: &str = "Passwords do not match";
+    pub const UNAVAILABLE: &str = "Service temporarily unavailable";
+    pub const INTERNAL: &str = "Internal Server Error";
+    pub const NOT_FOUND: &str = "Not Found";
+    pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+    pub const TOO_LARGE: &str = "Request body too large";
+    pub const BODY_PARSE: &str = "There was an error parsing the body";
+}
+
+/// One entry of a FastAPI-shaped 422 body.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Issue {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub loc: Vec<Value>,
+    pub msg: String,
+}
+
+impl Issue {
+    pub fn body(kind: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            kind,
+            loc: vec![json!("body")],
+            msg: msg.into(),
+        }
+    }
+
+    pub fn field(location: &str, name: &str, kind: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            kind,
+            loc: vec![json!(location), json!(name)],
+            msg: msg.into(),
+        }
+    }
+}
+
+/// Every answer that is not a success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<Issue>),
+    #[error("{detail}")]
+    Detail {
+        status: StatusCode,
+        detail: &'static str,
+    },
+    /// 401 with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 503 with `Retry-After`.
+    #[error("service unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500 with an opaque body.
+    #[error("unexpected error")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: &'static str) -> Self {
+        Self::Detail {
+            status: StatusCode::BAD_REQUEST,
+            detail,
+        }
+    }
+
+    pub fn conflict(detail: &'static str) -> Self {
+        Self::Detail {
+            status: StatusCode::CONFLICT,
+            detail,
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        match self {
+            ApiError::Validation(issues) => {
+                response::json(StatusCode::UNPROCESSABLE_ENTITY, &json!({ "detail": issues }))
+            }
+            ApiError::Detail { status, detail } => response::message_detail(status, detail),
+            ApiError::Unauthorized(detail) => {
+                let mut response = response::message_detail(StatusCode::UNAUTHORIZED, detail);
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+            ApiError::PayloadTooLarge => {
+                response::message_detail(StatusCode::PAYLOAD_TOO_LARGE, detail::TOO_LARGE)
+            }
+            ApiError::NotFound => response::message_detail(StatusCode::NOT_FOUND, detail::NOT_FOUND),
+            ApiError::MethodNotAllowed => {
+                response::message_detail(StatusCode::METHOD_NOT_ALLOWED, detail::METHOD_NOT_ALLOWED)
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = ?cause, "answering 503");
+                let mut response =
+                    response::message_detail(StatusCode::SERVICE_UNAVAILABLE, detail::UNAVAILABLE);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
+            ApiError::Unexpected(cause) => {
+                tracing::error!(error = ?cause, "answering 500");
+                response::message_detail(StatusCode::INTERNAL_SERVER_ERROR, detail::INTERNAL)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Unexpected(cause) => ApiError::Unexpected(cause),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::UsernameTaken => ApiError::conflict(detail::USERNAME_TAKEN),
+            AuthError::EmailTaken => ApiError::conflict(detail::EMAIL_TAKEN),
+            AuthError::BadCredentials => ApiError::Unauthorized(detail::BAD_LOGIN),
+            AuthError::EmailNotVerified => ApiError::Unauthorized(detail::EMAIL_NOT_VERIFIED),
+            AuthError::InvalidAccessToken => ApiError::Unauthorized(detail::INVALID_CREDENTIALS),
+            AuthError::InvalidRefreshToken => ApiError::Unauthorized(detail::INVALID_REFRESH),
+            AuthError::InvalidVerificationToken => ApiError::bad_request(detail::INVALID_VERIFICATION),
+            AuthError::InvalidResetToken => ApiError::bad_request(detail::INVALID_RESET),
+            AuthError::PasswordsDiffer => ApiError::bad_request(detail::PASSWORDS_DIFFER),
+            AuthError::Store(e) => e.into(),
+            AuthError::Unexpected(cause) => ApiError::Unexpected(cause),
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! UContact's domain crate, shared by every Lambda function and by the local server.
+//!
+//! A request flows: transport (API Gateway event or local HTTP) → [`routes`] → a handler in
+//! [`handlers`] → a use case in [`auth`] → the [`store`] and [`mail`] ports → an adapter.
+//! Only [`http`], [`handlers`], [`routes`] and [`lambda`] know about HTTP; the use cases and ports
+//! speak in domain types ([`domain`]).
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod handlers;
+pub mod http;
+pub mod lambda;
+pub mod mail;
+pub mod password;
+pub mod routes;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;
+
+pub use app::App;
+pub use config::Config;

@@ -1,0 +1,95 @@
+//! The mail port, the emails the service sends, and their adapters.
+
+pub mod outbox;
+
+use async_trait::async_trait;
+use html_escape::{encode_double_quoted_attribute, encode_text};
+
+use crate::domain::User;
+
+/// A ready-to-send email with a plain-text and an HTML body.
+#[derive(Clone)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The action link the email carries. It holds a token: adapters must not log it, except the
+    /// local outbox, whose whole point is to hand it to the developer.
+    pub link: String,
+}
+
+impl std::fmt::Debug for OutgoingEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingEmail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sending failed; the cause is for the log only.
+#[derive(Debug, thiserror::Error)]
+#[error("sending an email failed")]
+pub struct MailError(#[source] pub anyhow::Error);
+
+/// The mail port.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: OutgoingEmail) -> Result<(), MailError>;
+}
+
+/// The email that confirms an address after registration.
+pub fn verification_email(user: &User, link: String) -> OutgoingEmail {
+    let name = user.username.as_str();
+    OutgoingEmail {
+        to: user.email.as_str().to_owned(),
+        subject: "Confirm your email".into(),
+        text: format!(
+            "Hello {name},\n\nConfirm your email address by opening this link:\n\n{link}\n\n\
+             If you did not create a UContact account, ignore this email.\n"
+        ),
+        html: html_page(
+            name,
+            "Confirm your email address by opening this link:",
+            &link,
+            "Confirm email",
+            "If you did not create a UContact account, ignore this email.",
+        ),
+        link,
+    }
+}
+
+/// The email that lets a user choose a new password.
+pub fn reset_email(user: &User, link: String, valid_minutes: i64) -> OutgoingEmail {
+    let name = user.username.as_str();
+    OutgoingEmail {
+        to: user.email.as_str().to_owned(),
+        subject: "Reset your password".into(),
+        text: format!(
+            "Hello {name},\n\nChoose a new password by opening this link within {valid_minutes} minutes:\n\n{link}\n\n\
+             If you did not ask for this, ignore this email: your password stays as it is.\n"
+        ),
+        html: html_page(
+            name,
+            &format!("Choose a new password by opening this link within {valid_minutes} minutes:"),
+            &link,
+            "Reset password",
+            "If you did not ask for this, ignore this email: your password stays as it is.",
+        ),
+        link,
+    }
+}
+
+fn html_page(name: &str, intro: &str, link: &str, action: &str, footer: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><body>\n<p>Hello {name},</p>\n<p>{intro}</p>\n\
+         <p><a href=\"{href}\">{action}</a></p>\n<p>{link_text}</p>\n<p>{footer}</p>\n</body></html>\n",
+        name = encode_text(name),
+        intro = encode_text(intro),
+        href = encode_double_quoted_attribute(link),
+        action = encode_text(action),
+        link_text = encode_text(link),
+        footer = encode_text(footer),
+    )
+}

@@ -1,0 +1,191 @@
+//! The route table: the one list of function names, methods and paths. The local router, the
+//! `functions/` crates and (with the AWS issue) template.yaml all follow it; a test keeps them equal.
+
+use std::collections::HashMap;
+
+use http::Method;
+
+use crate::app::App;
+use crate::handlers;
+use crate::http::{ApiError, Request, Response, run_handler};
+
+/// One route: a Lambda function, its method and its path (`{name}` marks a path parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Register,
+    Login,
+    RefreshToken,
+    ConfirmEmail,
+    RequestEmail,
+    ResetPassword,
+    ResetPasswordForm,
+    SetPassword,
+    Logout,
+    LogoutAll,
+    Me,
+    Health,
+}
+
+impl Endpoint {
+    /// Every route, in the order of API.md.
+    pub const ALL: [Endpoint; 12] = [
+        Endpoint::Register,
+        Endpoint::Login,
+        Endpoint::RefreshToken,
+        Endpoint::ConfirmEmail,
+        Endpoint::RequestEmail,
+        Endpoint::ResetPassword,
+        Endpoint::ResetPasswordForm,
+        Endpoint::SetPassword,
+        Endpoint::Logout,
+        Endpoint::LogoutAll,
+        Endpoint::Me,
+        Endpoint::Health,
+    ];
+
+    /// The function name, method and path of this route.
+    pub const fn route(self) -> (&'static str, Method, &'static str) {
+        match self {
+            Endpoint::Register => ("register", Method::POST, "/api/auth/register"),
+            Endpoint::Login => ("login", Method::POST, "/api/auth/login"),
+            Endpoint::RefreshToken => ("refresh-token", Method::POST, "/api/auth/refresh-token"),
+            Endpoint::ConfirmEmail => ("confirm-email", Method::GET, "/api/auth/confirmed_email/{token}"),
+            Endpoint::RequestEmail => ("request-email", Method::POST, "/api/auth/request_email"),
+            Endpoint::ResetPassword => ("reset-password", Method::POST, "/api/auth/reset-password"),
+            Endpoint::ResetPasswordForm => {
+                ("reset-password-form", Method::GET, "/auth/reset-password/{token}")
+            }
+            Endpoint::SetPassword => ("set-password", Method::POST, "/api/auth/set-password"),
+            Endpoint::Logout => ("logout", Method::POST, "/api/auth/logout"),
+            Endpoint::LogoutAll => ("logout-all", Method::POST, "/api/auth/logout-all"),
+            Endpoint::Me => ("me", Method::GET, "/api/users/me"),
+            Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
+        }
+    }
+
+    pub fn function_name(self) -> &'static str {
+        self.route().0
+    }
+
+    pub fn method(self) -> Method {
+        self.route().1
+    }
+
+    pub fn path(self) -> &'static str {
+        self.route().2
+    }
+
+    /// Runs this route's handler.
+    pub async fn call(self, app: &App, request: Request) -> Response {
+        match self {
+            Endpoint::Register => run_handler(app, request, handlers::register::handle).await,
+            Endpoint::Login => run_handler(app, request, handlers::login::handle).await,
+            Endpoint::RefreshToken => run_handler(app, request, handlers::refresh_token::handle).await,
+            Endpoint::ConfirmEmail => run_handler(app, request, handlers::confirm_email::handle).await,
+            Endpoint::RequestEmail => run_handler(app, request, handlers::request_email::handle).await,
+            Endpoint::ResetPassword => run_handler(app, request, handlers::reset_password::handle).await,
+            Endpoint::ResetPasswordForm => {
+                run_handler(app, request, handlers::reset_password_form::handle).await
+            }
+            Endpoint::SetPassword => run_handler(app, request, handlers::set_password::handle).await,
+            Endpoint::Logout => run_handler(app, request, handlers::logout::handle).await,
+            Endpoint::LogoutAll => run_handler(app, request, handlers::logout_all::handle).await,
+            Endpoint::Me => run_handler(app, request, handlers::me::handle).await,
+            Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
+        }
+    }
+}
+
+/// Finds the route for a method and path, with its path parameters; 404 for an unknown path,
+/// 405 for a known path and another method. Literal segments win over parameters.
+pub fn resolve(method: &Method, path: &str) -> Result<(Endpoint, HashMap<String, String>), ApiError> {
+    let mut candidates: Vec<(Endpoint, HashMap<String, String>)> = Endpoint::ALL
+        .into_iter()
+        .filter_map(|endpoint| match_path(endpoint.path(), path).map(|params| (endpoint, params)))
+        .collect();
+    if candidates.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    candidates.sort_by_key(|(_, params)| params.len());
+    candidates
+        .into_iter()
+        .find(|(endpoint, _)| endpoint.method() == *method)
+        .ok_or(ApiError::MethodNotAllowed)
+}
+
+fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    let mut actual = path.split('/');
+    for expected in pattern.split('/') {
+        let segment = actual.next()?;
+        match expected.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => {
+                params.insert(name.to_owned(), percent_decode(segment)?);
+            }
+            Some(_) => return None,
+            None if expected == segment => {}
+            None => return None,
+        }
+    }
+    actual.next().is_none().then_some(params)
+}
+
+/// Decodes `%XX` escapes of a path segment, as API Gateway does for path parameters.
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_and_paths_are_unique() {
+        let names: std::collections::HashSet<_> = Endpoint::ALL.iter().map(|e| e.function_name()).collect();
+        let routes: std::collections::HashSet<_> =
+            Endpoint::ALL.iter().map(|e| (e.method(), e.path())).collect();
+        assert_eq!(names.len(), Endpoint::ALL.len());
+        assert_eq!(routes.len(), Endpoint::ALL.len());
+    }
+
+    #[test]
+    fn resolves_paths_methods_and_parameters() {
+        let (endpoint, params) = resolve(&Method::GET, "/api/auth/confirmed_email/abc.def").unwrap();
+        assert_eq!(endpoint, Endpoint::ConfirmEmail);
+        assert_eq!(params["token"], "abc.def");
+        assert_eq!(resolve(&Method::GET, "/api/users/me").unwrap().0, Endpoint::Me);
+        assert!(matches!(
+            resolve(&Method::GET, "/api/auth/register"),
+            Err(ApiError::MethodNotAllowed)
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/api/nothing"),
+            Err(ApiError::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/api/auth/confirmed_email/"),
+            Err(ApiError::NotFound)
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/api/users/me/extra"),
+            Err(ApiError::NotFound)
+        ));
+        assert_eq!(
+            resolve(&Method::GET, "/auth/reset-password/a%2Eb").unwrap().1["token"],
+            "a.b"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The store port: what the use cases need from persistence, shaped by access patterns the way
+//! DynamoDB wants them (see DESIGN.md, "Storage"). Every method is one atomic step: a change that
+//! touches several rows or items is one transaction or one conditional write in every adapter.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+
+/// A failure of the store itself, not of the request.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Busy, throttled or unreachable: worth retrying later (503 with `Retry-After`).
+    #[error("store unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else (500).
+    #[error("store failure")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("email taken")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A user to create; the store allocates the id.
+#[derive(Debug)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: Email,
+    pub password_hash: PasswordHash,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What marking an email verified found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Verified,
+    AlreadyVerified,
+    /// No such user, or the address changed since the token was issued.
+    NoMatch,
+}
+
+/// One login's refresh-token family.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub user_id: UserId,
+    /// The `jti` of the only refresh token of this family that may be used next.
+    pub current_token_id: String,
+    pub created_at: DateTime<Utc>,
+    /// Absolute end of the session (unix seconds); rotation never extends it.
+    pub expires_at: i64,
+}
+
+/// A refresh of `session_id` presenting the token `presented_token_id`.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub session_id: String,
+    pub user_id: UserId,
+    pub presented_token_id: String,
+    pub next_token_id: String,
+    pub now: i64,
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationOutcome {
+    /// The presented token was current; the next one is now current.
+    Rotated,
+    /// The presented token was already retired: the whole session has been revoked.
+    ReuseDetected,
+    /// No such live session (revoked, expired, unknown, or another user's).
+    Invalid,
+}
+
+/// The persistence port.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Answers when the store is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates a user with a fresh id; username and email stay unique case-insensitively even
+    /// under concurrent registrations.
+    async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError>;
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError>;
+    /// Looks up by the case-insensitive username key.
+    async fn user_by_username(&self, username_key: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Looks up by the case-insensitive email key.
+    async fn user_by_email(&self, email_key: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Marks the user's email verified if it is still `email`.
+    async fn mark_email_verified(&self, id: UserId, email: &Email) -> Result<Verification, StoreError>;
+
+    /// Replaces the password hash if the password version is still `expected_version`, bumps the
+    /// version and revokes every session of the user, all at once. `false`: the version moved on
+    /// (the reset token was used already) or there is no such user.
+    async fn replace_password(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError>;
+
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
+
+    /// Rotates a session's current token id in one conditional step; presenting a retired token
+    /// revokes the session in the same step.
+    async fn rotate_session(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError>;
+
+    /// Revokes one session of the user (no-op when already revoked or unknown).
+    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError>;
+
+    /// Revokes every session of the user.
+    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError>;
+}

@@ -1,0 +1,346 @@
+//! The embedded store: SQLite (bundled, so no system library is needed) in the data directory.
+//!
+//! It keeps the guarantees of the DynamoDB adapter with constraints and transactions: unique
+//! `username_key` and `email_key` columns, `AUTOINCREMENT` ids that are never reused, and every
+//! multi-row change in one `IMMEDIATE` transaction. Calls run on the blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{
+    CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, Store, StoreError, Verification,
+};
+use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE users (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        username         TEXT    NOT NULL,
+        username_key     TEXT    NOT NULL UNIQUE,
+        email            TEXT    NOT NULL,
+        email_key        TEXT    NOT NULL UNIQUE,
+        password_hash    TEXT    NOT NULL,
+        password_version INTEGER NOT NULL DEFAULT 0,
+        created_at       TEXT    NOT NULL,
+        avatar           TEXT,
+        is_verified      INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE sessions (
+        id               TEXT    PRIMARY KEY,
+        user_id          INTEGER NOT NULL REFERENCES users(id),
+        current_token_id TEXT    NOT NULL,
+        created_at       TEXT    NOT NULL,
+        expires_at       INTEGER NOT NULL,
+        revoked          INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX sessions_by_user ON sessions(user_id);
+"#];
+
+const USER_COLUMNS: &str =
+    "id, username, email, created_at, avatar, is_verified, password_hash, password_version";
+
+/// The SQLite adapter. Cloning shares the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `ucontact.db` in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("Failed to create the data directory {}", data_dir.display()))?;
+        let path = data_dir.join("ucontact.db");
+        let mut conn = Connection::open(&path)
+            .with_context(|| format!("Failed to open the database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // WAL lets readers run beside the writer; FULL makes every commit durable on return.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn).context("Failed to migrate the database")?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection, on the blocking pool.
+    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn
+                .lock()
+                .map_err(|_| StoreError::Unexpected(anyhow!("SQLite connection lock poisoned")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unexpected(anyhow!(e).context("SQLite task failed")))?
+    }
+
+    async fn user_where(
+        &self,
+        column: &'static str,
+        value: String,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.call(move |conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1");
+            Ok(conn.query_row(&sql, [value], user_record).optional()?)
+        })
+        .await
+    }
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let done: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (version, sql) in (1..).zip(MIGRATIONS).skip(done as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+    }
+    tx.commit()
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StoreError::Unavailable(anyhow!(e).context("SQLite is busy"))
+            }
+            _ => StoreError::Unexpected(anyhow!(e).context("SQLite query failed")),
+        }
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn user_record(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    let conversion = |index: usize, e: anyhow::Error| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+    };
+    let id: i64 = row.get(0)?;
+    let created_at: String = row.get(3)?;
+    Ok(UserRecord {
+        user: User {
+            id: UserId::new(id).ok_or_else(|| conversion(0, anyhow!("non-positive user id {id}")))?,
+            username: Username::from_trusted(row.get(1)?),
+            email: Email::from_trusted(row.get(2)?),
+            created_at: DateTime::parse_from_rfc3339(&created_at)
+                .map_err(|e| conversion(3, e.into()))?
+                .with_timezone(&Utc),
+            avatar: row.get(4)?,
+            is_verified: row.get(5)?,
+        },
+        password_hash: PasswordHash::new(row.get(6)?),
+        password_version: row.get(7)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.call(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError> {
+        let result = self
+            .call(move |conn| {
+                let inserted = conn.query_row(
+                    "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                    params![
+                        user.username.as_str(),
+                        user.username.key(),
+                        user.email.as_str(),
+                        user.email.key(),
+                        user.password_hash.as_str(),
+                        timestamp(user.created_at),
+                    ],
+                    |row| row.get::<_, i64>(0),
+                );
+                match inserted {
+                    Ok(id) => Ok(Ok(User {
+                        id: UserId::new(id)
+                            .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?,
+                        username: user.username,
+                        email: user.email,
+                        created_at: user.created_at,
+                        avatar: None,
+                        is_verified: false,
+                    })),
+                    Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                        let message = e.to_string();
+                        if message.contains("users.username_key") {
+                            Ok(Err(CreateUserError::UsernameTaken))
+                        } else if message.contains("users.email_key") {
+                            Ok(Err(CreateUserError::EmailTaken))
+                        } else {
+                            Err(e.into())
+                        }
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            })
+            .await?;
+        result
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.call(move |conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+            Ok(conn.query_row(&sql, [id.get()], user_record).optional()?)
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username_key: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where("username_key", username_key.to_owned()).await
+    }
+
+    async fn user_by_email(&self, email_key: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where("email_key", email_key.to_owned()).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn mark_email_verified(&self, id: UserId, email: &Email) -> Result<Verification, StoreError> {
+        let email_key = email.key();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let verified: Option<bool> = tx
+                .query_row(
+                    "SELECT is_verified FROM users WHERE id = ?1 AND email_key = ?2",
+                    params![id.get(), email_key],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if verified == Some(false) {
+                tx.execute("UPDATE users SET is_verified = 1 WHERE id = ?1", [id.get()])?;
+                tx.commit()?;
+            }
+            Ok(match verified {
+                None => Verification::NoMatch,
+                Some(true) => Verification::AlreadyVerified,
+                Some(false) => Verification::Verified,
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn replace_password(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let hash = hash.as_str().to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = tx.execute(
+                "UPDATE users SET password_hash = ?1, password_version = password_version + 1
+                 WHERE id = ?2 AND password_version = ?3",
+                params![hash, id.get(), expected_version],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id.get()])?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Housekeeping: this user's ended sessions can never be used again.
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND expires_at < ?2",
+                params![session.user_id.get(), session.created_at.timestamp()],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions (id, user_id, current_token_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    session.id,
+                    session.user_id.get(),
+                    session.current_token_id,
+                    timestamp(session.created_at),
+                    session.expires_at
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %rotation.user_id))]
+    async fn rotate_session(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
+        let r = rotation.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rotated = tx.execute(
+                "UPDATE sessions SET current_token_id = ?1
+                 WHERE id = ?2 AND user_id = ?3 AND current_token_id = ?4 AND revoked = 0 AND expires_at >= ?5",
+                params![r.next_token_id, r.session_id, r.user_id.get(), r.presented_token_id, r.now],
+            )?;
+            let outcome = if rotated == 1 {
+                RotationOutcome::Rotated
+            } else {
+                // Not current: a retired token of a live session is a replay, which ends it.
+                let revoked = tx.execute(
+                    "UPDATE sessions SET revoked = 1
+                     WHERE id = ?1 AND user_id = ?2 AND current_token_id <> ?3 AND revoked = 0 AND expires_at >= ?4",
+                    params![r.session_id, r.user_id.get(), r.presented_token_id, r.now],
+                )?;
+                if revoked == 1 { RotationOutcome::ReuseDetected } else { RotationOutcome::Invalid }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+        let session_id = session_id.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET revoked = 1 WHERE id = ?1 AND user_id = ?2",
+                params![session_id, user_id.get()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
+                [user_id.get()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
