@@ -14,9 +14,10 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The action link the email carries. It holds a token: adapters must not log it, except the
-    /// local outbox, whose whole point is to hand it to the developer.
-    pub link: String,
+    /// A link the local outbox may log so that a developer can click it: the verification link.
+    /// Reset links are credentials for the account and are never set here (nor logged anywhere);
+    /// locally they are read from the `.eml` file.
+    pub loggable_link: Option<String>,
 }
 
 impl std::fmt::Debug for OutgoingEmail {
@@ -56,7 +57,7 @@ pub fn verification_email(user: &User, link: String) -> OutgoingEmail {
             "Confirm email",
             "If you did not create a UContact account, ignore this email.",
         ),
-        link,
+        loggable_link: Some(link),
     }
 }
 
@@ -77,7 +78,7 @@ pub fn reset_email(user: &User, link: String, valid_minutes: i64) -> OutgoingEma
             "Reset password",
             "If you did not ask for this, ignore this email: your password stays as it is.",
         ),
-        link,
+        loggable_link: None,
     }
 }
 

@@ -66,7 +66,14 @@ impl Mailer for OutboxMailer {
             .await
             .with_context(|| format!("Failed to write {}", path.display()))
             .map_err(MailError)?;
-        tracing::info!(to = %email.to, subject = %email.subject, file = %path.display(), link = %email.link, "email written to the outbox");
+        match &email.loggable_link {
+            Some(link) => {
+                tracing::info!(to = %email.to, subject = %email.subject, file = %path.display(), %link, "email written to the outbox")
+            }
+            None => {
+                tracing::info!(to = %email.to, subject = %email.subject, file = %path.display(), "email written to the outbox")
+            }
+        }
         Ok(())
     }
 }

@@ -1,0 +1,127 @@
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use ucontact_tests::{PASSWORD, Server, Settings, tokens_of};
+
+#[tokio::test]
+async fn login_fails_for_an_unverified_user_with_the_right_password() {
+    let app = Server::start().await;
+    app.register("johndoe", "john@example.com", PASSWORD).await;
+    let answer = app.login("johndoe", PASSWORD).await;
+    answer.assert_detail(401, "Email not verified");
+}
+
+#[tokio::test]
+async fn login_takes_the_username_or_the_email_in_any_case() {
+    let app = Server::start().await;
+    app.verified_user("JohnDoe", "John@Example.com").await;
+    for identifier in ["JohnDoe", "johndoe", "John@Example.com", "john@example.com"] {
+        tokens_of(&app.login(identifier, PASSWORD).await);
+    }
+}
+
+#[tokio::test]
+async fn login_accepts_the_full_oauth2_password_form_and_multipart() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let form = [
+        ("grant_type", "password"),
+        ("username", "johndoe"),
+        ("password", PASSWORD),
+        ("scope", "read write"),
+        ("client_id", "my-client"),
+        ("client_secret", "shh"),
+        ("unknown_extra", "ignored"),
+    ];
+    tokens_of(&app.post_form("/api/auth/login", &form).await);
+
+    // Some OAuth2 clients send their credentials as Basic auth: ignored too.
+    let basic = app
+        .client()
+        .post(app.url("/api/auth/login"))
+        .basic_auth("my-client", Some("shh"))
+        .form(&form[..3]);
+    tokens_of(&app.send(basic).await);
+
+    let multipart = reqwest::multipart::Form::new()
+        .text("username", "johndoe")
+        .text("password", PASSWORD);
+    tokens_of(
+        &app.send(app.client().post(app.url("/api/auth/login")).multipart(multipart))
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let wrong = app.login("johndoe", "wrong-password").await;
+    let unknown = app.login("nobody", "wrong-password").await;
+    let unknown_email = app.login("nobody@example.com", "wrong-password").await;
+    for answer in [&wrong, &unknown, &unknown_email] {
+        answer.assert_detail(401, "Incorrect username or password");
+        assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+    }
+    assert_eq!(wrong.text, unknown.text);
+}
+
+#[tokio::test]
+async fn unknown_users_take_as_long_as_wrong_passwords() {
+    // A realistic cost, so that a skipped bcrypt would stand out by an order of magnitude.
+    let app = Server::start_with(Settings::default().with("BCRYPT_COST", "10")).await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let median = |samples: &mut Vec<Duration>| {
+        samples.sort();
+        samples[samples.len() / 2]
+    };
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let started = Instant::now();
+        assert_eq!(app.login("johndoe", "wrong-password").await.status, 401);
+        known.push(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(app.login("nobody", "wrong-password").await.status, 401);
+        unknown.push(started.elapsed());
+    }
+    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    let ratio = unknown.as_secs_f64() / known.as_secs_f64();
+    assert!(
+        (0.6..1.6).contains(&ratio),
+        "unknown {unknown:?} vs wrong password {known:?}"
+    );
+}
+
+#[tokio::test]
+async fn passwords_are_not_truncated_at_72_bytes() {
+    let app = Server::start().await;
+    let prefix = "a".repeat(72);
+    let password = format!("{prefix}-the-rest-matters");
+    app.register("longpass", "long@example.com", &password).await;
+    let token = app.verification_token("long@example.com");
+    app.get(&format!("/api/auth/confirmed_email/{token}")).await;
+
+    tokens_of(&app.login("longpass", &password).await);
+    app.login("longpass", &prefix)
+        .await
+        .assert_detail(401, "Incorrect username or password");
+    app.login("longpass", &format!("{prefix}-another-ending"))
+        .await
+        .assert_detail(401, "Incorrect username or password");
+}
+
+#[tokio::test]
+async fn login_without_its_fields_is_a_422() {
+    let app = Server::start().await;
+    let answer = app.post_form("/api/auth/login", &[("username", "johndoe")]).await;
+    answer.assert_422_on("password");
+    // A JSON body is not a form: both fields are missing.
+    let answer = app
+        .post_json(
+            "/api/auth/login",
+            json!({"username": "johndoe", "password": PASSWORD}),
+        )
+        .await;
+    answer.assert_422_on("username");
+    answer.assert_422_on("password");
+}

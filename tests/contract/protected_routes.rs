@@ -1,0 +1,143 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+use ucontact_tests::{Server, Settings};
+
+#[tokio::test]
+async fn me_returns_the_user_of_the_access_token() {
+    let app = Server::start().await;
+    let user = app.verified_user("johndoe", "john@example.com").await;
+    let tokens = app.tokens("johndoe").await;
+    let me = app.get_with_token("/api/users/me", &tokens.access).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    let mut expected = user.clone();
+    expected["is_verified"] = json!(true);
+    assert_eq!(me.json(), expected);
+}
+
+#[tokio::test]
+async fn without_bearer_credentials_the_answer_is_not_authenticated() {
+    let app = Server::start().await;
+    let requests = [
+        app.client().get(app.url("/api/users/me")),
+        app.client()
+            .get(app.url("/api/users/me"))
+            .basic_auth("johndoe", Some("pw")),
+        app.client()
+            .get(app.url("/api/users/me"))
+            .header("authorization", "Bearer"),
+        app.client().post(app.url("/api/auth/logout-all")),
+    ];
+    for request in requests {
+        let answer = app.send(request).await;
+        answer.assert_detail(401, "Not authenticated");
+        assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+    }
+}
+
+#[tokio::test]
+async fn other_token_kinds_are_not_access_tokens() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let tokens = app.tokens("johndoe").await;
+    app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
+        .await;
+    let reset = app.reset_token("john@example.com");
+    let verification = app.verification_token("john@example.com");
+    for token in [&tokens.refresh, &reset, &verification] {
+        let answer = app.get_with_token("/api/users/me", token).await;
+        answer.assert_detail(401, "Could not validate credentials");
+        assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+    }
+}
+
+fn forge(
+    token: &str,
+    header: Option<&str>,
+    payload: impl FnOnce(serde_json::Value) -> serde_json::Value,
+    signature: Option<&str>,
+) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let header = header.map_or(parts[0].to_owned(), |h| URL_SAFE_NO_PAD.encode(h));
+    let payload = URL_SAFE_NO_PAD.encode(payload(claims).to_string());
+    format!("{header}.{payload}.{}", signature.unwrap_or(parts[2]))
+}
+
+#[tokio::test]
+async fn forged_access_tokens_are_refused() {
+    let app = Server::start().await;
+    app.verified_user("alice", "alice@example.com").await;
+    app.verified_user("mallory", "mallory@example.com").await;
+    let token = app.tokens("mallory").await.access;
+
+    let other_app = Server::start_with(
+        Settings::default().with("JWT_SECRET", "a-completely-different-secret-0123456789"),
+    )
+    .await;
+    other_app.verified_user("mallory", "mallory@example.com").await;
+    let wrong_key = other_app.tokens("mallory").await.access;
+
+    let forgeries = [
+        (
+            "alg none",
+            forge(&token, Some(r#"{"alg":"none","typ":"JWT"}"#), |c| c, Some("")),
+        ),
+        (
+            "another user, old signature",
+            forge(
+                &token,
+                None,
+                |mut c| {
+                    c["sub"] = json!("1");
+                    c
+                },
+                None,
+            ),
+        ),
+        (
+            "longer life, old signature",
+            forge(
+                &token,
+                None,
+                |mut c| {
+                    c["exp"] = json!(4_102_444_800i64);
+                    c
+                },
+                None,
+            ),
+        ),
+        (
+            "HS512 header",
+            forge(&token, Some(r#"{"alg":"HS512","typ":"JWT"}"#), |c| c, None),
+        ),
+        ("signed with another key", wrong_key),
+        ("garbage", "a.b.c".to_owned()),
+    ];
+    for (case, forged) in forgeries {
+        let answer = app.get_with_token("/api/users/me", &forged).await;
+        assert_eq!(answer.status, 401, "{case}: {}", answer.text);
+        answer.assert_detail(401, "Could not validate credentials");
+    }
+    assert_eq!(
+        app.get_with_token("/api/users/me", &token).await.status,
+        200,
+        "the genuine token still works"
+    );
+}
+
+#[tokio::test]
+async fn access_tokens_expire() {
+    let app = Server::start_with(Settings::default().with("ACCESS_JWT_EXPIRATION_SECONDS", "1")).await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let tokens = app.tokens("johndoe").await;
+    assert_eq!(
+        app.get_with_token("/api/users/me", &tokens.access).await.status,
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    app.get_with_token("/api/users/me", &tokens.access)
+        .await
+        .assert_detail(401, "Could not validate credentials");
+}
