@@ -210,10 +210,10 @@ pub async fn confirm_email(app: &App, token: &str) -> Result<Confirmation, AuthE
 /// answer is the same either way.
 #[tracing::instrument(skip_all)]
 pub async fn request_verification_email(app: &App, email: &Email, links: &Links) -> Result<(), AuthError> {
-    if let Some(record) = app.store.user_by_email(&email.key()).await? {
-        if !record.user.is_verified {
-            send_verification_email(app, &record.user, links).await;
-        }
+    if let Some(record) = app.store.user_by_email(&email.key()).await?
+        && !record.user.is_verified
+    {
+        send_verification_email(app, &record.user, links).await;
     }
     Ok(())
 }

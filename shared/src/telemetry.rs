@@ -21,8 +21,10 @@ pub fn init_lambda() {
 
 /// Human-readable logs on standard error for the local server.
 pub fn init_local() {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

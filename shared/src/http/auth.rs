@@ -40,14 +40,14 @@ pub fn links(app: &App, request: &Request) -> Links {
     if let Some(PublicBase(base)) = request.extensions().get::<PublicBase>() {
         return Links::new(base.as_str());
     }
-    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() {
-        if let Some(domain) = &context.domain_name {
-            let stage = match context.stage.as_deref() {
-                None | Some("$default") => String::new(),
-                Some(stage) => format!("/{stage}"),
-            };
-            return Links::new(format!("https://{domain}{stage}"));
-        }
+    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref()
+        && let Some(domain) = &context.domain_name
+    {
+        let stage = match context.stage.as_deref() {
+            None | Some("$default") => String::new(),
+            Some(stage) => format!("/{stage}"),
+        };
+        return Links::new(format!("https://{domain}{stage}"));
     }
     Links::new("http://localhost:8000")
 }

@@ -157,46 +157,44 @@ impl Store for SqliteStore {
 
     #[tracing::instrument(skip_all)]
     async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError> {
-        let result = self
-            .call(move |conn| {
-                let inserted = conn.query_row(
-                    "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at)
+        self.call(move |conn| {
+            let inserted = conn.query_row(
+                "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-                    params![
-                        user.username.as_str(),
-                        user.username.key(),
-                        user.email.as_str(),
-                        user.email.key(),
-                        user.password_hash.as_str(),
-                        timestamp(user.created_at),
-                    ],
-                    |row| row.get::<_, i64>(0),
-                );
-                match inserted {
-                    Ok(id) => Ok(Ok(User {
-                        id: UserId::new(id)
-                            .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?,
-                        username: user.username,
-                        email: user.email,
-                        created_at: user.created_at,
-                        avatar: None,
-                        is_verified: false,
-                    })),
-                    Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                        let message = e.to_string();
-                        if message.contains("users.username_key") {
-                            Ok(Err(CreateUserError::UsernameTaken))
-                        } else if message.contains("users.email_key") {
-                            Ok(Err(CreateUserError::EmailTaken))
-                        } else {
-                            Err(e.into())
-                        }
+                params![
+                    user.username.as_str(),
+                    user.username.key(),
+                    user.email.as_str(),
+                    user.email.key(),
+                    user.password_hash.as_str(),
+                    timestamp(user.created_at),
+                ],
+                |row| row.get::<_, i64>(0),
+            );
+            match inserted {
+                Ok(id) => Ok(Ok(User {
+                    id: UserId::new(id)
+                        .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?,
+                    username: user.username,
+                    email: user.email,
+                    created_at: user.created_at,
+                    avatar: None,
+                    is_verified: false,
+                })),
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    let message = e.to_string();
+                    if message.contains("users.username_key") {
+                        Ok(Err(CreateUserError::UsernameTaken))
+                    } else if message.contains("users.email_key") {
+                        Ok(Err(CreateUserError::EmailTaken))
+                    } else {
+                        Err(e.into())
                     }
-                    Err(e) => Err(e.into()),
                 }
-            })
-            .await?;
-        result
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await?
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
