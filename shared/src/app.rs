@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
+use crate::aws;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
 use crate::mail::Mailer;
 use crate::mail::outbox::OutboxMailer;
+use crate::mail::ses::SesMailer;
 use crate::password::Passwords;
 use crate::store::Store;
+use crate::store::dynamodb::DynamoStore;
 use crate::store::sqlite::SqliteStore;
 use crate::tokens::Tokens;
 
@@ -27,18 +30,38 @@ pub struct App {
 impl App {
     /// Builds the adapters the config names.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store: Arc<dyn Store> = match &config.store {
-            StoreKind::Sqlite => Arc::new(SqliteStore::open(&config.data_dir)?),
-            StoreKind::DynamoDb { .. } => {
-                bail!("STORE=dynamodb is not available in this build yet")
-            }
+        // One SDK configuration for both AWS clients, loaded only when one of them is used.
+        let uses_aws = matches!(config.store, StoreKind::DynamoDb { .. }) || config.mailer == MailerKind::Ses;
+        let sdk = if uses_aws {
+            Some(aws::sdk_config().await)
+        } else {
+            None
         };
-        let mailer: Arc<dyn Mailer> = match config.mailer {
-            MailerKind::Outbox => Arc::new(OutboxMailer::new(
+        // Against an emulator (never otherwise), create what is missing: the table, the sender.
+        let provision = config.aws_endpoint_url.is_some();
+
+        let store: Arc<dyn Store> = match (&config.store, &sdk) {
+            (StoreKind::DynamoDb { table }, Some(sdk)) => {
+                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.clone());
+                if provision {
+                    store.ensure_table().await?;
+                }
+                Arc::new(store)
+            }
+            _ => Arc::new(SqliteStore::open(&config.data_dir)?),
+        };
+        let mailer: Arc<dyn Mailer> = match (config.mailer, &sdk) {
+            (MailerKind::Ses, Some(sdk)) => {
+                let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone());
+                if provision {
+                    mailer.ensure_identity().await?;
+                }
+                Arc::new(mailer)
+            }
+            _ => Arc::new(OutboxMailer::new(
                 config.data_dir.join("outbox"),
                 config.mail_from.clone(),
             )?),
-            MailerKind::Ses => bail!("MAILER=ses is not available in this build yet"),
         };
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
         let tokens = Tokens::new(&config);

@@ -64,6 +64,9 @@ pub struct Config {
     pub jwt_algorithm: Algorithm,
     pub lifetimes: TokenLifetimes,
     pub bcrypt_cost: u32,
+    /// `AWS_ENDPOINT_URL`: an emulator for DynamoDB and SES. When set, missing resources are
+    /// created at start.
+    pub aws_endpoint_url: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -78,6 +81,7 @@ impl fmt::Debug for Config {
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("lifetimes", &self.lifetimes)
             .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("aws_endpoint_url", &self.aws_endpoint_url)
             .finish()
     }
 }
@@ -198,6 +202,7 @@ impl Config {
             password_reset: number("RESET_TOKEN_EXPIRATION_SECONDS", 900, 1, YEAR),
         };
         let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
+        let aws_endpoint_url = get("AWS_ENDPOINT_URL");
 
         match (store, mailer, mail_from, jwt_secret, jwt_algorithm) {
             (Some(store), Some(mailer), Some(mail_from), Some(jwt_secret), Some(jwt_algorithm))
@@ -213,6 +218,7 @@ impl Config {
                     jwt_algorithm,
                     lifetimes,
                     bcrypt_cost,
+                    aws_endpoint_url,
                 })
             }
             _ => Err(ConfigError { problems }),

@@ -5,7 +5,7 @@ use ucontact_tests::{PASSWORD, Server, Settings};
 async fn the_emailed_link_verifies_the_address_once() {
     let app = Server::start().await;
     app.register("johndoe", "john@example.com", PASSWORD).await;
-    let token = app.verification_token("john@example.com");
+    let token = app.verification_token("john@example.com").await;
 
     let first = app.get(&format!("/api/auth/confirmed_email/{token}")).await;
     assert_eq!(
@@ -38,7 +38,7 @@ async fn other_token_kinds_do_not_verify_an_email() {
     let tokens = app.tokens("johndoe").await;
     app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
         .await;
-    let reset = app.reset_token("john@example.com");
+    let reset = app.reset_token("john@example.com").await;
     for token in [tokens.access, tokens.refresh, reset] {
         app.get(&format!("/api/auth/confirmed_email/{token}"))
             .await
@@ -50,7 +50,7 @@ async fn other_token_kinds_do_not_verify_an_email() {
 async fn an_expired_verification_token_is_refused() {
     let app = Server::start_with(Settings::default().with("EMAIL_TOKEN_EXPIRATION_SECONDS", "1")).await;
     app.register("johndoe", "john@example.com", PASSWORD).await;
-    let token = app.verification_token("john@example.com");
+    let token = app.verification_token("john@example.com").await;
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     app.get(&format!("/api/auth/confirmed_email/{token}"))
         .await
@@ -74,19 +74,19 @@ async fn request_email_resends_to_unverified_users_and_answers_alike_for_everyon
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "byte-identical answers");
     assert_eq!(
-        app.emails_to("pending@example.com").len(),
+        app.emails_to("pending@example.com").await.len(),
         2,
         "registration + resend"
     );
     assert_eq!(
-        app.emails_to("done@example.com").len(),
+        app.emails_to("done@example.com").await.len(),
         1,
         "only the registration email"
     );
-    assert!(app.emails_to("nobody@example.com").is_empty());
+    assert!(app.emails_to("nobody@example.com").await.is_empty());
 
     // The resent link works.
-    let token = app.verification_token("pending@example.com");
+    let token = app.verification_token("pending@example.com").await;
     assert_eq!(
         app.get(&format!("/api/auth/confirmed_email/{token}"))
             .await

@@ -113,7 +113,7 @@ async fn secrets_never_reach_the_log() {
     app.login("johndoe", "a-wrong-password-attempt").await;
     app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
         .await;
-    let reset = app.reset_token("john@example.com");
+    let reset = app.reset_token("john@example.com").await;
     app.post_form(
         "/api/auth/set-password",
         &[
@@ -160,7 +160,7 @@ async fn links_ignore_the_host_header() {
         .header("host", "evil.example.com")
         .json(&json!({"username": "johndoe", "email": "john@example.com", "password": PASSWORD}));
     assert_eq!(app.send(request).await.status, 201);
-    let email = &app.emails_to("john@example.com")[0];
+    let email = &app.emails_to("john@example.com").await[0];
     assert!(!email.decoded.contains("evil.example.com"), "{}", email.decoded);
     assert!(email.link(&app.url("/api/auth/confirmed_email/")).is_some());
 }
@@ -170,7 +170,7 @@ async fn public_base_url_sets_the_links_in_emails() {
     let app =
         Server::start_with(Settings::default().with("PUBLIC_BASE_URL", "https://api.example.com/")).await;
     app.register("johndoe", "john@example.com", PASSWORD).await;
-    let email = &app.emails_to("john@example.com")[0];
+    let email = &app.emails_to("john@example.com").await[0];
     assert!(
         email
             .link("https://api.example.com/api/auth/confirmed_email/")

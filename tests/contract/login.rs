@@ -98,7 +98,7 @@ async fn passwords_are_not_truncated_at_72_bytes() {
     let prefix = "a".repeat(72);
     let password = format!("{prefix}-the-rest-matters");
     app.register("longpass", "long@example.com", &password).await;
-    let token = app.verification_token("long@example.com");
+    let token = app.verification_token("long@example.com").await;
     app.get(&format!("/api/auth/confirmed_email/{token}")).await;
 
     tokens_of(&app.login("longpass", &password).await);

@@ -14,7 +14,7 @@ async fn request_reset(app: &Server, email: &str) -> String {
             json!({"message": "If the email exists, a reset link was sent."})
         )
     );
-    app.reset_token(email)
+    app.reset_token(email).await
 }
 
 fn set_password_form<'a>(token: &'a str, password: &'a str, confirm: &'a str) -> [(&'a str, &'a str); 3] {
@@ -36,8 +36,12 @@ async fn reset_answers_alike_for_known_and_unknown_addresses() {
         .post_json("/api/auth/reset-password", json!({"email": "nobody@example.com"}))
         .await;
     assert_eq!((known.status, &known.text), (unknown.status, &unknown.text));
-    assert_eq!(app.emails_to("john@example.com").len(), 2, "verification + reset");
-    assert!(app.emails_to("nobody@example.com").is_empty());
+    assert_eq!(
+        app.emails_to("john@example.com").await.len(),
+        2,
+        "verification + reset"
+    );
+    assert!(app.emails_to("nobody@example.com").await.is_empty());
     app.post_json("/api/auth/reset-password", json!({"email": "nope"}))
         .await
         .assert_422_on("email");

@@ -42,8 +42,8 @@ async fn other_token_kinds_are_not_access_tokens() {
     let tokens = app.tokens("johndoe").await;
     app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
         .await;
-    let reset = app.reset_token("john@example.com");
-    let verification = app.verification_token("john@example.com");
+    let reset = app.reset_token("john@example.com").await;
+    let verification = app.verification_token("john@example.com").await;
     for token in [&tokens.refresh, &reset, &verification] {
         let answer = app.get_with_token("/api/users/me", token).await;
         answer.assert_detail(401, "Could not validate credentials");

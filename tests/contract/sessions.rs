@@ -57,7 +57,7 @@ async fn other_token_kinds_are_not_refresh_tokens() {
     let app = Server::start().await;
     app.verified_user("johndoe", "john@example.com").await;
     let tokens = app.tokens("johndoe").await;
-    let verification = app.verification_token("john@example.com");
+    let verification = app.verification_token("john@example.com").await;
     for token in [tokens.access.as_str(), verification.as_str(), "garbage"] {
         app.refresh(token)
             .await

@@ -11,8 +11,59 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+mod proxy;
+pub use proxy::Proxy;
+
 /// A password that passes every rule.
 pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+/// Which adapters the servers under test run on, from `UCONTACT_TEST_BACKEND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and the `.eml` outbox (the default).
+    Embedded,
+    /// DynamoDB and SES v2 on the emulator at `UCONTACT_TEST_AWS_ENDPOINT` (moto, started by
+    /// `scripts/test`). Each server gets its own table and its own sender address.
+    Aws,
+}
+
+impl Backend {
+    pub fn from_env() -> Self {
+        match std::env::var("UCONTACT_TEST_BACKEND").as_deref() {
+            Err(_) | Ok("") | Ok("embedded") => Backend::Embedded,
+            Ok("aws") => Backend::Aws,
+            Ok(other) => panic!("UCONTACT_TEST_BACKEND: expected embedded or aws, got {other:?}"),
+        }
+    }
+}
+
+/// The emulator endpoint; without one the AWS tests fail loudly rather than skip.
+pub fn aws_endpoint() -> String {
+    let endpoint = std::env::var("UCONTACT_TEST_AWS_ENDPOINT").unwrap_or_default();
+    assert!(
+        !endpoint.is_empty(),
+        "UCONTACT_TEST_AWS_ENDPOINT is not set: the AWS tests need the moto emulator that scripts/test starts"
+    );
+    endpoint
+}
+
+/// Environment for a server on the AWS backend: its own table and sender, emulator credentials.
+fn aws_env(endpoint: &str) -> HashMap<String, String> {
+    let id = unique(&format!("t{}-", std::process::id()));
+    HashMap::from([
+        ("STORE".into(), "dynamodb".into()),
+        ("MAILER".into(), "ses".into()),
+        ("TABLE_NAME".into(), format!("ucontact-{id}")),
+        (
+            "MAIL_FROM".into(),
+            format!("UContact <noreply-{id}@ucontact.test>"),
+        ),
+        ("AWS_ENDPOINT_URL".into(), endpoint.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+    ])
+}
 
 static BUILD: Once = Once::new();
 
@@ -55,9 +106,13 @@ pub struct Settings {
 }
 
 impl Default for Settings {
+    /// The backend of `UCONTACT_TEST_BACKEND`, cheap bcrypt for speed, and otherwise the defaults
+    /// a user gets.
     fn default() -> Self {
-        let mut env = HashMap::new();
-        // Cheap bcrypt for speed; everything else as a user gets it by default.
+        let mut env = match Backend::from_env() {
+            Backend::Embedded => HashMap::new(),
+            Backend::Aws => aws_env(&aws_endpoint()),
+        };
         env.insert("BCRYPT_COST".into(), "4".into());
         Self { env }
     }
@@ -67,6 +122,21 @@ impl Settings {
     pub fn with(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.into(), value.into());
         self
+    }
+
+    /// Settings on DynamoDB + SES whatever `UCONTACT_TEST_BACKEND` says.
+    pub fn aws() -> Self {
+        let mut env = aws_env(&aws_endpoint());
+        env.insert("BCRYPT_COST".into(), "4".into());
+        Self { env }
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.env.get("STORE").is_some_and(|s| s == "dynamodb") {
+            Backend::Aws
+        } else {
+            Backend::Embedded
+        }
     }
 }
 
@@ -326,8 +396,20 @@ impl Server {
         .await
     }
 
-    /// Every email in the outbox, oldest first.
-    pub fn outbox(&self) -> Vec<Email> {
+    pub fn backend(&self) -> Backend {
+        self.settings.backend()
+    }
+
+    /// Every email this server sent, oldest first: the `.eml` outbox, or what the emulator's SES
+    /// recorded from this server's sender address.
+    pub async fn outbox(&self) -> Vec<Email> {
+        match self.backend() {
+            Backend::Embedded => self.eml_outbox(),
+            Backend::Aws => self.ses_outbox().await,
+        }
+    }
+
+    fn eml_outbox(&self) -> Vec<Email> {
         let dir = self.data_dir().join("outbox");
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -353,17 +435,45 @@ impl Server {
             .collect()
     }
 
+    /// moto keeps sent mail in its state dump (only one body: the HTML one).
+    async fn ses_outbox(&self) -> Vec<Email> {
+        let endpoint = aws_endpoint();
+        let sender = self.settings.env.get("MAIL_FROM").expect("sender");
+        let state: Value = self
+            .client
+            .get(format!("{endpoint}/moto-api/data.json"))
+            .send()
+            .await
+            .expect("moto state")
+            .json()
+            .await
+            .expect("moto state JSON");
+        let messages = state["ses"]["Message"].as_array().cloned().unwrap_or_default();
+        messages
+            .iter()
+            .filter(|m| m["source"].as_str() == Some(sender.as_str()))
+            .map(|m| Email {
+                to: m["destinations"]["ToAddresses"][0]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                decoded: m["body"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
     /// Emails sent to `to`, oldest first.
-    pub fn emails_to(&self, to: &str) -> Vec<Email> {
-        self.outbox().into_iter().filter(|e| e.to == to).collect()
+    pub async fn emails_to(&self, to: &str) -> Vec<Email> {
+        self.outbox().await.into_iter().filter(|e| e.to == to).collect()
     }
 
     /// The token in the newest email to `to` whose link starts with `path_prefix`.
-    #[track_caller]
-    pub fn token_from_email(&self, to: &str, path_prefix: &str) -> String {
+    pub async fn token_from_email(&self, to: &str, path_prefix: &str) -> String {
         let prefix = self.url(path_prefix);
         let link = self
             .emails_to(to)
+            .await
             .iter()
             .rev()
             .find_map(|e| e.link(&prefix))
@@ -372,22 +482,20 @@ impl Server {
     }
 
     /// The verification token sent to `to`.
-    #[track_caller]
-    pub fn verification_token(&self, to: &str) -> String {
-        self.token_from_email(to, "/api/auth/confirmed_email/")
+    pub async fn verification_token(&self, to: &str) -> String {
+        self.token_from_email(to, "/api/auth/confirmed_email/").await
     }
 
     /// The reset token sent to `to`.
-    #[track_caller]
-    pub fn reset_token(&self, to: &str) -> String {
-        self.token_from_email(to, "/auth/reset-password/")
+    pub async fn reset_token(&self, to: &str) -> String {
+        self.token_from_email(to, "/auth/reset-password/").await
     }
 
     /// Registers and verifies a user; returns its `User` JSON.
     pub async fn verified_user(&self, username: &str, email: &str) -> Value {
         let registered = self.register(username, email, PASSWORD).await;
         assert_eq!(registered.status, 201, "{}", registered.text);
-        let token = self.verification_token(email);
+        let token = self.verification_token(email).await;
         let confirmed = self.get(&format!("/api/auth/confirmed_email/{token}")).await;
         assert_eq!(confirmed.status, 200, "{}", confirmed.text);
         registered.json()

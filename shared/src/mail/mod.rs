@@ -1,6 +1,7 @@
 //! The mail port, the emails the service sends, and their adapters.
 
 pub mod outbox;
+pub mod ses;
 
 use async_trait::async_trait;
 use html_escape::{encode_double_quoted_attribute, encode_text};

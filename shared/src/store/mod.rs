@@ -2,6 +2,7 @@
 //! DynamoDB wants them (see DESIGN.md, "Storage"). Every method is one atomic step: a change that
 //! touches several rows or items is one transaction or one conditional write in every adapter.
 
+pub mod dynamodb;
 pub mod sqlite;
 
 use async_trait::async_trait;

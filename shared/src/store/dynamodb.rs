@@ -1,0 +1,656 @@
+//! The DynamoDB adapter: one table, single-table design (see DESIGN.md, "Storage").
+//!
+//! | item | PK | SK |
+//! |---|---|---|
+//! | user (profile) | `USER#<id>` | `PROFILE` |
+//! | username guard, a full copy of the user | `USERNAME#<username key>` | `USERNAME` |
+//! | email guard, a full copy of the user | `EMAIL#<email key>` | `EMAIL` |
+//! | session (one login's refresh-token family) | `USER#<id>` | `SESSION#<session id>` |
+//! | user id counter | `COUNTER` | `USER_ID` |
+//!
+//! The guard items make username and email unique (`attribute_not_exists` in the transaction
+//! that creates the user) and carry a copy of the user, so that login is one `GetItem`. Every
+//! change to a user updates the three copies in one `TransactWriteItems`. "Log out everywhere"
+//! is one write: the profile's `sessions_revoked_at` (ms); a session is live only if it was
+//! created after it. Expiry is checked in code and mirrored in the `ttl` attribute, which
+//! DynamoDB deletes late (or, in emulators, never).
+
+use std::collections::HashMap;
+
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, KeySchemaElement,
+    KeyType, KeysAndAttributes, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::{
+    CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, Store, StoreError, Verification,
+};
+use crate::aws::is_transient;
+use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+
+/// The table's key schema and TTL attribute: template.yaml declares exactly these (a test checks).
+pub mod schema {
+    pub const PARTITION_KEY: &str = "PK";
+    pub const SORT_KEY: &str = "SK";
+    pub const TTL_ATTRIBUTE: &str = "ttl";
+}
+use schema::{PARTITION_KEY as PK, SORT_KEY as SK, TTL_ATTRIBUTE as TTL};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The DynamoDB adapter.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+fn profile_key(id: UserId) -> Item {
+    key(format!("USER#{id}"), "PROFILE")
+}
+
+fn username_key(username_key: &str) -> Item {
+    key(format!("USERNAME#{username_key}"), "USERNAME")
+}
+
+fn email_key(email_key: &str) -> Item {
+    key(format!("EMAIL#{email_key}"), "EMAIL")
+}
+
+fn session_key(user_id: UserId, session_id: &str) -> Item {
+    key(format!("USER#{user_id}"), &format!("SESSION#{session_id}"))
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn unavailable_or_unexpected<E, R>(error: SdkError<E, R>, what: &'static str) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if is_transient(&error) {
+        StoreError::Unavailable(anyhow!(error).context(what))
+    } else {
+        StoreError::Unexpected(anyhow!(error).context(what))
+    }
+}
+
+/// What a cancelled transaction says about each of its items, in order.
+fn cancellation_codes<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<String>> {
+    match error {
+        SdkError::ServiceError(service) => match service.err() {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => Some(
+                e.cancellation_reasons()
+                    .iter()
+                    .map(|r: &CancellationReason| r.code().unwrap_or("None").to_owned())
+                    .collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// How a transaction ended: committed, refused by the condition of item `index`, or failed.
+enum Outcome {
+    Committed,
+    ConditionFailed(usize),
+}
+
+fn read_string(item: &Item, name: &str) -> anyhow::Result<String> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(anyhow!("attribute {name} missing or not a string")),
+    }
+}
+
+fn read_number(item: &Item, name: &str) -> anyhow::Result<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value
+            .parse()
+            .with_context(|| format!("attribute {name} is not an integer")),
+        _ => Err(anyhow!("attribute {name} missing or not a number")),
+    }
+}
+
+fn read_bool(item: &Item, name: &str) -> anyhow::Result<bool> {
+    match item.get(name) {
+        Some(AttributeValue::Bool(value)) => Ok(*value),
+        _ => Err(anyhow!("attribute {name} missing or not a boolean")),
+    }
+}
+
+/// The attributes every copy of a user carries.
+fn user_attributes(user: &User, hash: &PasswordHash, password_version: i64) -> Item {
+    let mut item = HashMap::from([
+        ("id".to_owned(), n(user.id.get())),
+        ("username".to_owned(), s(user.username.as_str())),
+        ("username_key".to_owned(), s(user.username.key())),
+        ("email".to_owned(), s(user.email.as_str())),
+        ("email_key".to_owned(), s(user.email.key())),
+        ("password_hash".to_owned(), s(hash.as_str())),
+        ("password_version".to_owned(), n(password_version)),
+        (
+            "created_at".to_owned(),
+            s(user.created_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        ),
+        ("is_verified".to_owned(), AttributeValue::Bool(user.is_verified)),
+    ]);
+    if let Some(avatar) = &user.avatar {
+        item.insert("avatar".to_owned(), s(avatar.as_str()));
+    }
+    item
+}
+
+fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
+    let parse = || -> anyhow::Result<UserRecord> {
+        let id = read_number(item, "id")?;
+        Ok(UserRecord {
+            user: User {
+                id: UserId::new(id).ok_or_else(|| anyhow!("non-positive user id {id}"))?,
+                username: Username::from_trusted(read_string(item, "username")?),
+                email: Email::from_trusted(read_string(item, "email")?),
+                created_at: DateTime::parse_from_rfc3339(&read_string(item, "created_at")?)?
+                    .with_timezone(&Utc),
+                avatar: read_string(item, "avatar").ok(),
+                is_verified: read_bool(item, "is_verified")?,
+            },
+            password_hash: PasswordHash::new(read_string(item, "password_hash")?),
+            password_version: read_number(item, "password_version")?,
+        })
+    };
+    parse().map_err(|e| StoreError::Unexpected(e.context("Malformed user item")))
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates the table with exactly template.yaml's schema if it does not exist (used only
+    /// against a local emulator, when `AWS_ENDPOINT_URL` is set).
+    pub async fn ensure_table(&self) -> anyhow::Result<()> {
+        if self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute(PK)?)
+            .attribute_definitions(attribute(SK)?)
+            .key_schema(key(PK, KeyType::Hash)?)
+            .key_schema(key(SK, KeyType::Range)?)
+            .deletion_protection_enabled(false)
+            .send()
+            .await;
+        if let Err(e) = created {
+            // Another process may have created it meanwhile.
+            if !e
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception())
+            {
+                return Err(anyhow!(e).context(format!("Failed to create table {}", self.table)));
+            }
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("Failed to enable TTL on {}", self.table))?;
+        tracing::info!(table = %self.table, "created the DynamoDB table");
+        Ok(())
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB GetItem failed"))?;
+        Ok(output.item)
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Outcome, StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Outcome::Committed),
+            Err(e) => {
+                let codes = cancellation_codes(&e).unwrap_or_default();
+                // A condition refusal is an answer; conflicts and throttling are transient.
+                match codes.iter().position(|c| c == "ConditionalCheckFailed") {
+                    Some(index) if codes.iter().all(|c| c == "None" || c == "ConditionalCheckFailed") => {
+                        Ok(Outcome::ConditionFailed(index))
+                    }
+                    _ if !codes.is_empty() => Err(StoreError::Unavailable(
+                        anyhow!(e).context("DynamoDB transaction cancelled"),
+                    )),
+                    _ => Err(unavailable_or_unexpected(e, "DynamoDB TransactWriteItems failed")),
+                }
+            }
+        }
+    }
+
+    fn update(
+        &self,
+        key: Item,
+        expression: &str,
+        condition: &str,
+        values: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The same update on the two guard copies of a user (the profile's update is the caller's).
+    fn guard_updates(
+        &self,
+        user: &User,
+        expression: &str,
+        values: &Item,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        Ok(vec![
+            self.update(
+                username_key(&user.username.key()),
+                expression,
+                "attribute_exists(PK)",
+                values.clone(),
+            )?,
+            self.update(
+                email_key(&user.email.key()),
+                expression,
+                "attribute_exists(PK)",
+                values.clone(),
+            )?,
+        ])
+    }
+
+    async fn revoke(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(user_id, session_id)))
+            .update_expression("SET revoked = :true")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable_or_unexpected(
+                e,
+                "DynamoDB UpdateItem (revoke session) failed",
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get(key("HEALTH".into(), "HEALTH")).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_user(&self, new: NewUser) -> Result<User, CreateUserError> {
+        let counter = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key("COUNTER".into(), "USER_ID")))
+            .update_expression("ADD #value :one")
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB UpdateItem (user id counter) failed"))?;
+        let id = counter
+            .attributes
+            .as_ref()
+            .and_then(|a| read_number(a, "value").ok())
+            .and_then(UserId::new)
+            .ok_or_else(|| {
+                StoreError::Unexpected(anyhow!("the user id counter returned no positive value"))
+            })?;
+        let user = User {
+            id,
+            username: new.username,
+            email: new.email,
+            created_at: new.created_at,
+            avatar: None,
+            is_verified: false,
+        };
+        let copies = [
+            profile_key(id),
+            username_key(&user.username.key()),
+            email_key(&user.email.key()),
+        ];
+        let mut items = Vec::with_capacity(3);
+        for (index, item_key) in copies.into_iter().enumerate() {
+            let mut item = user_attributes(&user, &new.password_hash, 0);
+            if index == 0 {
+                item.insert("sessions_revoked_at".into(), n(0));
+            }
+            item.extend(item_key);
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        match self.transact(items).await? {
+            Outcome::Committed => Ok(user),
+            Outcome::ConditionFailed(1) => Err(CreateUserError::UsernameTaken),
+            Outcome::ConditionFailed(2) => Err(CreateUserError::EmailTaken),
+            Outcome::ConditionFailed(_) => {
+                Err(StoreError::Unexpected(anyhow!("user id {id} was allocated twice")).into())
+            }
+        }
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.get(profile_key(id))
+            .await?
+            .as_ref()
+            .map(user_record)
+            .transpose()
+    }
+
+    async fn user_by_username(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.get(username_key(key))
+            .await?
+            .as_ref()
+            .map(user_record)
+            .transpose()
+    }
+
+    async fn user_by_email(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.get(email_key(key))
+            .await?
+            .as_ref()
+            .map(user_record)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn mark_email_verified(&self, id: UserId, email: &Email) -> Result<Verification, StoreError> {
+        let Some(record) = self.user_by_id(id).await? else {
+            return Ok(Verification::NoMatch);
+        };
+        if record.user.email.key() != email.key() {
+            return Ok(Verification::NoMatch);
+        }
+        if record.user.is_verified {
+            return Ok(Verification::AlreadyVerified);
+        }
+        let values = HashMap::from([(":true".to_owned(), AttributeValue::Bool(true))]);
+        let expression = "SET is_verified = :true";
+        let mut items = vec![self.update(
+            profile_key(id),
+            expression,
+            "attribute_exists(PK)",
+            values.clone(),
+        )?];
+        items.extend(self.guard_updates(&record.user, expression, &values)?);
+        match self.transact(items).await? {
+            Outcome::Committed => Ok(Verification::Verified),
+            Outcome::ConditionFailed(_) => Ok(Verification::NoMatch),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn replace_password(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let Some(record) = self.user_by_id(id).await? else {
+            return Ok(false);
+        };
+        if record.password_version != expected_version {
+            return Ok(false);
+        }
+        let values = HashMap::from([
+            (":hash".to_owned(), s(hash.as_str())),
+            (":next".to_owned(), n(expected_version + 1)),
+        ]);
+        let mut profile_values = values.clone();
+        profile_values.insert(":expected".into(), n(expected_version));
+        profile_values.insert(":now".into(), n(now_ms()));
+        // The profile's update also ends every session, in the same transaction.
+        let mut items = vec![self.update(
+            profile_key(id),
+            "SET password_hash = :hash, password_version = :next, sessions_revoked_at = :now",
+            "password_version = :expected",
+            profile_values,
+        )?];
+        items.extend(self.guard_updates(
+            &record.user,
+            "SET password_hash = :hash, password_version = :next",
+            &values,
+        )?);
+        match self.transact(items).await? {
+            Outcome::Committed => Ok(true),
+            Outcome::ConditionFailed(_) => Ok(false),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        let mut item = session_key(session.user_id, &session.id);
+        item.extend([
+            (
+                "current_token_id".to_owned(),
+                s(session.current_token_id.as_str()),
+            ),
+            ("created_at_ms".to_owned(), n(now_ms())),
+            ("expires_at".to_owned(), n(session.expires_at)),
+            ("revoked".to_owned(), AttributeValue::Bool(false)),
+            (TTL.to_owned(), n(session.expires_at)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB PutItem (session) failed"))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %rotation.user_id))]
+    async fn rotate_session(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
+        let (session, profile) = (
+            session_key(rotation.user_id, &rotation.session_id),
+            profile_key(rotation.user_id),
+        );
+        let keys = KeysAndAttributes::builder()
+            .keys(session.clone())
+            .keys(profile.clone())
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        let output = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, keys)
+            .send()
+            .await
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB BatchGetItem failed"))?;
+        if output.unprocessed_keys.as_ref().is_some_and(|u| !u.is_empty()) {
+            return Err(StoreError::Unavailable(anyhow!(
+                "DynamoDB BatchGetItem left keys unprocessed"
+            )));
+        }
+        let items = output
+            .responses
+            .and_then(|mut r| r.remove(&self.table))
+            .unwrap_or_default();
+        let find = |sk: &AttributeValue| items.iter().find(|item| item.get(SK) == Some(sk));
+        let (Some(session_item), Some(profile_item)) = (find(&session[SK]), find(&profile[SK])) else {
+            return Ok(RotationOutcome::Invalid);
+        };
+        let read = || -> anyhow::Result<(String, bool, i64, i64, i64)> {
+            Ok((
+                read_string(session_item, "current_token_id")?,
+                read_bool(session_item, "revoked")?,
+                read_number(session_item, "expires_at")?,
+                read_number(session_item, "created_at_ms")?,
+                read_number(profile_item, "sessions_revoked_at")?,
+            ))
+        };
+        let (current, revoked, expires_at, created_at_ms, revoked_before) =
+            read().map_err(|e| StoreError::Unexpected(e.context("Malformed session item")))?;
+        if revoked || expires_at < rotation.now || created_at_ms <= revoked_before {
+            return Ok(RotationOutcome::Invalid);
+        }
+        if current != rotation.presented_token_id {
+            self.revoke(rotation.user_id, &rotation.session_id).await?;
+            return Ok(RotationOutcome::ReuseDetected);
+        }
+        let rotate = self.update(
+            session,
+            "SET current_token_id = :next",
+            "current_token_id = :presented AND revoked = :false",
+            HashMap::from([
+                (":next".to_owned(), s(rotation.next_token_id.as_str())),
+                (":presented".to_owned(), s(rotation.presented_token_id.as_str())),
+                (":false".to_owned(), AttributeValue::Bool(false)),
+            ]),
+        )?;
+        let still_live = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile))
+            .condition_expression("sessions_revoked_at = :seen")
+            .expression_attribute_values(":seen", n(revoked_before))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        match self
+            .transact(vec![
+                rotate,
+                TransactWriteItem::builder().condition_check(still_live).build(),
+            ])
+            .await?
+        {
+            Outcome::Committed => Ok(RotationOutcome::Rotated),
+            // Rotated (or revoked) by a concurrent request: the presented token is retired now.
+            Outcome::ConditionFailed(0) => {
+                self.revoke(rotation.user_id, &rotation.session_id).await?;
+                Ok(RotationOutcome::ReuseDetected)
+            }
+            Outcome::ConditionFailed(_) => Ok(RotationOutcome::Invalid),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+        self.revoke(user_id, session_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(user_id)))
+            .update_expression("SET sessions_revoked_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", n(now_ms()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable_or_unexpected(
+                e,
+                "DynamoDB UpdateItem (revoke all sessions) failed",
+            )),
+        }
+    }
+}
