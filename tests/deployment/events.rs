@@ -1,0 +1,160 @@
+//! Every `events/<function>.json` is an API Gateway HTTP API (payload 2.0) event that the local
+//! router sends to its function, and that its handler answers as expected. The events run in
+//! order on one app on the embedded store, so `register` creates the user the others meet.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use lambda_http::http::Method;
+use serde_json::Value;
+use shared::App;
+use shared::config::{Config, Deployment};
+use shared::routes::{Endpoint, resolve};
+
+use crate::{assert_same_set, workspace_root};
+
+/// Function, expected status, and a piece of the expected body, in the order the events run.
+const EXPECTED: [(&str, u16, &str); 12] = [
+    ("register", 201, r#""username":"johndoe""#),
+    // The user exists and the password is right, but the email is not verified yet.
+    ("login", 401, "Email not verified"),
+    ("refresh-token", 401, "Invalid or expired refresh token"),
+    ("confirm-email", 400, "Invalid or expired verification token"),
+    ("request-email", 200, "Check your email for confirmation."),
+    (
+        "reset-password",
+        200,
+        "If the email exists, a reset link was sent.",
+    ),
+    ("reset-password-form", 400, "Invalid or expired reset token"),
+    ("set-password", 400, "Invalid or expired reset token"),
+    ("logout", 401, "Invalid or expired refresh token"),
+    ("logout-all", 401, "Could not validate credentials"),
+    ("me", 401, "Could not validate credentials"),
+    ("health", 200, r#"{"message":"OK"}"#),
+];
+
+/// The API Gateway domain of the sample events.
+const EVENT_DOMAIN: &str = "abc123.execute-api.eu-west-1.amazonaws.com";
+
+#[tokio::test]
+async fn every_event_goes_through_its_handler() {
+    let functions: BTreeSet<&str> = Endpoint::ALL.iter().map(|e| e.function_name()).collect();
+    let expected: BTreeSet<&str> = EXPECTED.iter().map(|(name, _, _)| *name).collect();
+    assert_same_set(
+        "the route table",
+        &functions,
+        "this test's expectations",
+        &expected,
+    );
+    let files = event_files();
+    let files: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    assert_same_set("the route table", &functions, "events/", &files);
+
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let app = app_on_embedded_store(data_dir.path()).await;
+
+    for (name, status, body_part) in EXPECTED {
+        let path = workspace_root().join("events").join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read events/{name}.json: {e}"));
+        let endpoint = Endpoint::ALL
+            .into_iter()
+            .find(|e| e.function_name() == name)
+            .unwrap();
+
+        let event: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{name}.json is not JSON: {e}"));
+        assert_eq!(
+            event["version"], "2.0",
+            "events/{name}.json: not a payload 2.0 event"
+        );
+        let route_key = format!("{} {}", endpoint.method(), endpoint.path());
+        assert_eq!(event["routeKey"], route_key, "events/{name}.json: routeKey");
+        assert_eq!(
+            event["requestContext"]["routeKey"], route_key,
+            "events/{name}.json: requestContext.routeKey"
+        );
+        let method = event["requestContext"]["http"]["method"]
+            .as_str()
+            .unwrap_or_default();
+        let raw_path = event["rawPath"].as_str().unwrap_or_default();
+        let method = Method::from_bytes(method.as_bytes())
+            .unwrap_or_else(|e| panic!("events/{name}.json: requestContext.http.method: {e}"));
+        let (resolved, params) = resolve(&method, raw_path)
+            .unwrap_or_else(|e| panic!("events/{name}.json: {method} {raw_path} does not resolve: {e:?}"));
+        assert_eq!(
+            resolved, endpoint,
+            "events/{name}.json: {method} {raw_path} resolves to another function"
+        );
+        let path_parameters: std::collections::HashMap<String, String> =
+            serde_json::from_value(event.get("pathParameters").cloned().unwrap_or(Value::Null))
+                .unwrap_or_default();
+        assert_eq!(
+            path_parameters, params,
+            "events/{name}.json: pathParameters differ from the rawPath's"
+        );
+
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("events/{name}.json is not an API Gateway HTTP API event: {e}"));
+        assert_eq!(
+            request.method(),
+            method,
+            "events/{name}.json: the request's method"
+        );
+        let response = endpoint.call(&app, request).await;
+        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        assert_eq!(
+            response.status().as_u16(),
+            status,
+            "events/{name}.json: status; body: {body}"
+        );
+        assert!(
+            body.contains(body_part),
+            "events/{name}.json: expected {body_part:?} in the body: {body}"
+        );
+    }
+
+    // Without PUBLIC_BASE_URL, the verification link points at the event's API Gateway domain.
+    let link = format!("https://{EVENT_DOMAIN}/api/auth/confirmed_email/");
+    let emails = outbox(&data_dir.path().join("outbox"));
+    assert!(
+        emails.iter().any(|email| email.contains(&link)),
+        "no email in the outbox links to {link}; {} email(s): {emails:#?}",
+        emails.len()
+    );
+}
+
+/// The function names of the `events/*.json` files.
+fn event_files() -> Vec<String> {
+    let dir = workspace_root().join("events");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The app as the local server builds it: SQLite and the `.eml` outbox in `data_dir`.
+async fn app_on_embedded_store(data_dir: &Path) -> App {
+    let data_dir = data_dir.to_string_lossy().into_owned();
+    let config = Config::from_lookup(Deployment::Local, |name| match name {
+        "UCONTACT_DATA_DIR" => Some(data_dir.clone()),
+        "JWT_SECRET" => Some("deployment-test-secret-0123456789abcdef".into()),
+        "BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .expect("a valid config");
+    App::build(config).await.expect("the app builds")
+}
+
+/// The emails in the outbox, quoted-printable soft line breaks undone.
+fn outbox(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .map(|email| email.replace("=\r\n", "").replace("=\n", ""))
+        .collect()
+}

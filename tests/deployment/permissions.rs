@@ -1,0 +1,215 @@
+//! What template.yaml gives each function: exactly the DynamoDB actions its store calls need (on
+//! the table only), SES only where it sends email, memory sized for bcrypt where it hashes, and an
+//! environment that the functions' config accepts, with the JWT key as a dynamic reference.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use shared::config::{Config, Deployment, MailerKind, StoreKind};
+use shared::routes::Endpoint;
+
+use crate::assert_same_set;
+use crate::cfn::{Template, actions};
+
+/// Lambda's memory for one full vCPU: bcrypt is single-threaded, so more buys nothing.
+const ONE_VCPU_MB: u64 = 1769;
+/// The smallest size, for functions that only sign or check tokens and call the store.
+const SMALLEST_MB: u64 = 128;
+
+/// Per function: memory, DynamoDB actions, and whether it sends email (SES).
+/// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
+#[rustfmt::skip]
+const EXPECTED: [(&str, u64, &[&str], bool); 12] = [
+    ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem"], true),
+    ("login",               ONE_VCPU_MB, &["GetItem", "PutItem"], false),
+    ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
+    ("confirm-email",       SMALLEST_MB, &["GetItem", "UpdateItem"], false),
+    ("request-email",       SMALLEST_MB, &["GetItem"], true),
+    ("reset-password",      SMALLEST_MB, &["GetItem"], true),
+    // Only checks the reset token's signature: no store, no email.
+    ("reset-password-form", SMALLEST_MB, &[], false),
+    ("set-password",        ONE_VCPU_MB, &["GetItem", "UpdateItem"], false),
+    ("logout",              SMALLEST_MB, &["UpdateItem"], false),
+    ("logout-all",          SMALLEST_MB, &["UpdateItem"], false),
+    ("me",                  SMALLEST_MB, &["GetItem"], false),
+    ("health",              SMALLEST_MB, &["GetItem"], false),
+];
+
+fn expected_cover_the_route_table() {
+    let functions: BTreeSet<&str> = Endpoint::ALL.iter().map(|e| e.function_name()).collect();
+    let expected: BTreeSet<&str> = EXPECTED.iter().map(|(name, ..)| *name).collect();
+    assert_same_set(
+        "the route table",
+        &functions,
+        "this test's expectations",
+        &expected,
+    );
+}
+
+#[test]
+fn every_function_has_exactly_its_dynamodb_and_ses_permissions() {
+    expected_cover_the_route_table();
+    let template = Template::load();
+    let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
+    let ses_identities =
+        json!({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"});
+
+    for (name, _, dynamodb, sends_email) in EXPECTED {
+        let function = template.function(name);
+        let id = function.logical_id;
+        let mut granted_dynamodb = BTreeSet::new();
+        let mut granted_ses = BTreeSet::new();
+        for statement in function.statements() {
+            assert_eq!(
+                statement["Effect"], "Allow",
+                "{id}: unexpected statement {statement}"
+            );
+            for action in actions(statement) {
+                if let Some(action) = action.strip_prefix("dynamodb:") {
+                    assert_eq!(
+                        statement["Resource"], table_arn,
+                        "{id}: dynamodb:{action} beyond the table"
+                    );
+                    granted_dynamodb.insert(action);
+                } else if let Some(action) = action.strip_prefix("ses:") {
+                    assert_eq!(
+                        statement["Resource"], ses_identities,
+                        "{id}: ses:{action} on other resources"
+                    );
+                    granted_ses.insert(action);
+                } else {
+                    panic!("{id}: unexpected action {action}");
+                }
+            }
+        }
+        let expected_dynamodb: BTreeSet<&str> = dynamodb.iter().copied().collect();
+        assert_same_set(
+            &format!("{id}'s expected DynamoDB actions"),
+            &expected_dynamodb,
+            "template.yaml",
+            &granted_dynamodb,
+        );
+        let expected_ses: BTreeSet<&str> = sends_email.then_some("SendEmail").into_iter().collect();
+        assert_same_set(
+            &format!("{id}'s expected SES actions"),
+            &expected_ses,
+            "template.yaml",
+            &granted_ses,
+        );
+    }
+}
+
+#[test]
+fn bcrypt_functions_get_one_full_vcpu_and_the_others_the_smallest_size() {
+    expected_cover_the_route_table();
+    let template = Template::load();
+    for (name, memory, ..) in EXPECTED {
+        let function = template.function(name);
+        assert_eq!(
+            function.properties()["MemorySize"].as_u64(),
+            Some(memory),
+            "{}: MemorySize",
+            function.logical_id
+        );
+    }
+}
+
+#[test]
+fn the_functions_environment_is_a_valid_lambda_config_with_the_generated_jwt_secret() {
+    let template = Template::load();
+    let variables = template.global_environment();
+
+    // The key only ever reaches the functions as a dynamic reference to the generated secret.
+    assert_eq!(
+        variables["JWT_SECRET"],
+        json!({"Fn::Sub": "{{resolve:secretsmanager:${JwtSecret}:SecretString}}"}),
+        "JWT_SECRET must be a dynamic reference to the JwtSecret secret"
+    );
+    let secret = template.resource("JwtSecret");
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    assert_eq!(
+        secret["Properties"]["GenerateSecretString"],
+        json!({"PasswordLength": 64, "ExcludePunctuation": true}),
+        "JwtSecret: generated, 64 characters without punctuation"
+    );
+    for function in template.functions() {
+        assert!(
+            function.properties()["Environment"].is_null(),
+            "{}: sets its own Environment; every function shares Globals.Function.Environment",
+            function.logical_id
+        );
+    }
+
+    // With the parameters' defaults, the functions' config starts (PUBLIC_BASE_URL is unset).
+    let value = |name: &str| -> Option<String> {
+        match variables.get(name)? {
+            Value::String(value) => Some(value.clone()),
+            Value::Number(value) => Some(value.to_string()),
+            _ if name == "JWT_SECRET" => Some("x".repeat(64)),
+            Value::Object(function) if function.contains_key("Fn::If") => None,
+            Value::Object(function) => match function.get("Ref").and_then(Value::as_str) {
+                Some(parameter) if template.0["Parameters"].get(parameter).is_some() => {
+                    match &template.0["Parameters"][parameter]["Default"] {
+                        Value::String(value) => Some(value.clone()),
+                        other => Some(other.to_string()),
+                    }
+                }
+                Some(resource) => Some(format!("{resource}-physical-id")),
+                None => panic!("{name}: cannot evaluate {function:?}"),
+            },
+            other => panic!("{name}: unexpected value {other}"),
+        }
+    };
+    let config = Config::from_lookup(Deployment::Lambda, value)
+        .unwrap_or_else(|e| panic!("the functions would not start with template.yaml's environment: {e}"));
+    assert_eq!(
+        config.store,
+        StoreKind::DynamoDb {
+            table: "Table-physical-id".into()
+        }
+    );
+    assert_eq!(config.mailer, MailerKind::Ses);
+    assert_eq!(config.bcrypt_cost, 12);
+    assert_eq!(config.public_base_url, None);
+}
+
+#[test]
+fn the_table_is_keyed_by_pk_and_sk_expires_by_ttl_and_survives_stack_deletion() {
+    let template = Template::load();
+    let table = template.resource("Table");
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain", "Table: DeletionPolicy");
+    assert_eq!(
+        table["UpdateReplacePolicy"], "Retain",
+        "Table: UpdateReplacePolicy"
+    );
+    let properties = &table["Properties"];
+    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
+    // The DynamoDB adapter creates emulator tables from these same names (ensure_table).
+    use shared::store::dynamodb::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
+    assert_eq!(
+        properties["AttributeDefinitions"],
+        json!([
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": SORT_KEY, "AttributeType": "S"}
+        ])
+    );
+    assert_eq!(
+        properties["KeySchema"],
+        json!([
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"}
+        ])
+    );
+    assert!(properties["GlobalSecondaryIndexes"].is_null() && properties["LocalSecondaryIndexes"].is_null());
+    assert_eq!(
+        properties["TimeToLiveSpecification"],
+        json!({"AttributeName": TTL_ATTRIBUTE, "Enabled": true})
+    );
+    assert_eq!(
+        properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(properties["DeletionProtectionEnabled"], true);
+    assert_eq!(properties["SSESpecification"]["SSEEnabled"], true);
+}
