@@ -6,21 +6,22 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::aws;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
 use crate::mail::Mailer;
 use crate::mail::outbox::OutboxMailer;
 use crate::mail::ses::SesMailer;
 use crate::password::Passwords;
-use crate::store::Store;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{ContactStore, Store};
 use crate::tokens::Tokens;
 
 /// Everything a handler needs.
 pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
+    pub contacts: Arc<dyn ContactStore>,
     pub mailer: Arc<dyn Mailer>,
     pub passwords: Passwords,
     pub tokens: Tokens,
@@ -40,15 +41,20 @@ impl App {
         // Against an emulator (never otherwise), create what is missing: the table, the sender.
         let provision = config.aws_endpoint_url.is_some();
 
-        let store: Arc<dyn Store> = match (&config.store, &sdk) {
+        // Each adapter serves both ports.
+        let (store, contacts): (Arc<dyn Store>, Arc<dyn ContactStore>) = match (&config.store, &sdk) {
             (StoreKind::DynamoDb { table }, Some(sdk)) => {
                 let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.clone());
                 if provision {
                     store.ensure_table().await?;
                 }
-                Arc::new(store)
+                let store = Arc::new(store);
+                (store.clone(), store)
             }
-            _ => Arc::new(SqliteStore::open(&config.data_dir)?),
+            _ => {
+                let store = Arc::new(SqliteStore::open(&config.data_dir)?);
+                (store.clone(), store)
+            }
         };
         let mailer: Arc<dyn Mailer> = match (config.mailer, &sdk) {
             (MailerKind::Ses, Some(sdk)) => {
@@ -64,14 +70,19 @@ impl App {
             )?),
         };
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
-        let tokens = Tokens::new(&config);
+        let clock: Arc<dyn Clock> = match config.fake_now {
+            Some(start) => Arc::new(ShiftedClock::starting_at(start)),
+            None => Arc::new(SystemClock),
+        };
+        let tokens = Tokens::new(&config, Arc::clone(&clock));
         Ok(Self {
             config,
             store,
+            contacts,
             mailer,
             passwords,
             tokens,
-            clock: Arc::new(SystemClock),
+            clock,
         })
     }
 }

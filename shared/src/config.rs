@@ -67,6 +67,8 @@ pub struct Config {
     /// `AWS_ENDPOINT_URL`: an emulator for DynamoDB and SES. When set, missing resources are
     /// created at start.
     pub aws_endpoint_url: Option<String>,
+    /// `UCONTACT_FAKE_NOW` (local only): the clock starts at this instant, then runs normally.
+    pub fake_now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl fmt::Debug for Config {
@@ -82,6 +84,7 @@ impl fmt::Debug for Config {
             .field("lifetimes", &self.lifetimes)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("aws_endpoint_url", &self.aws_endpoint_url)
+            .field("fake_now", &self.fake_now)
             .finish()
     }
 }
@@ -203,6 +206,22 @@ impl Config {
         };
         let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
         let aws_endpoint_url = get("AWS_ENDPOINT_URL");
+        let fake_now = match (get("UCONTACT_FAKE_NOW"), deployment) {
+            (None, _) => None,
+            (Some(_), Deployment::Lambda) => {
+                problems.push("UCONTACT_FAKE_NOW: only the local server takes a fake clock".into());
+                None
+            }
+            (Some(value), Deployment::Local) => match chrono::DateTime::parse_from_rfc3339(value.trim()) {
+                Ok(at) => Some(at.with_timezone(&chrono::Utc)),
+                Err(_) => {
+                    problems.push(
+                        "UCONTACT_FAKE_NOW: expected an RFC 3339 instant like 2025-12-30T12:00:00Z".into(),
+                    );
+                    None
+                }
+            },
+        };
 
         match (store, mailer, mail_from, jwt_secret, jwt_algorithm) {
             (Some(store), Some(mailer), Some(mail_from), Some(jwt_secret), Some(jwt_algorithm))
@@ -219,6 +238,7 @@ impl Config {
                     lifetimes,
                     bcrypt_cost,
                     aws_endpoint_url,
+                    fake_now,
                 })
             }
             _ => Err(ConfigError { problems }),

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 /// Why one input field was refused: a pydantic-style error type and a human message.
@@ -212,6 +212,130 @@ pub struct UserRecord {
     pub password_version: i64,
 }
 
+/// A contact's id: a positive integer, allocated once per user and never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct ContactId(i64);
+
+impl ContactId {
+    /// Accepts only positive ids.
+    pub fn new(id: i64) -> Option<Self> {
+        (id > 0).then_some(Self(id))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ContactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A contact's first or last name: 1–50 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        check_length(value, 1, 50)?;
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number: at most 20 characters, digits, spaces and `+()-.`, at least one digit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        check_length(value, 1, 20)?;
+        let allowed = |c: char| c.is_ascii_digit() || " +()-.".contains(c);
+        if !value.chars().all(allowed) || !value.chars().any(|c| c.is_ascii_digit()) {
+            return Err(FieldError::new(
+                "string_pattern_mismatch",
+                "Phone may contain only digits, spaces and + ( ) - .",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-text note: at most 255 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        check_length(value, 0, 255)?;
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A birthday: a real calendar date, `YYYY-MM-DD`, not after `today`.
+pub fn parse_birthday(value: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let well_formed = value.len() == 10 && value.as_bytes()[4] == b'-' && value.as_bytes()[7] == b'-';
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|_| well_formed)
+        .ok_or_else(|| {
+            FieldError::new(
+                "date_from_datetime_parsing",
+                "Input should be a valid date in the format YYYY-MM-DD",
+            )
+        })?;
+    if date > today {
+        return Err(FieldError::new("value_error", "Birthday cannot be in the future"));
+    }
+    Ok(date)
+}
+
+/// What a user enters for a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactInput {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: Email,
+    pub phone: Option<Phone>,
+    pub birthday: Option<NaiveDate>,
+    pub description: Option<Description>,
+}
+
+/// A stored contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub id: ContactId,
+    pub fields: ContactInput,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +377,51 @@ mod tests {
         let email = Email::parse("John.Doe@Example.COM").unwrap();
         assert_eq!(email.key(), "john.doe@example.com");
         assert_eq!(email.local_part(), "John.Doe");
+    }
+
+    #[test]
+    fn contact_fields_follow_the_contract() {
+        assert!(PersonName::parse("").is_err());
+        assert!(PersonName::parse(&"é".repeat(50)).is_ok());
+        assert!(PersonName::parse(&"é".repeat(51)).is_err());
+        for ok in ["+1 (555) 010-0000", "555.0100", "0"] {
+            assert!(Phone::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "call me",
+            "+1 555 0100 ext. 12",
+            "123456789012345678901",
+            "()",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Description::parse(&"x".repeat(255)).is_ok());
+        assert!(Description::parse(&"x".repeat(256)).is_err());
+        let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        assert_eq!(
+            parse_birthday("2024-02-29", today),
+            Ok(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
+        );
+        assert_eq!(parse_birthday("2025-06-01", today), Ok(today));
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-5",
+            "01/02/2000",
+            "2024-02-30",
+            "",
+        ] {
+            assert_eq!(
+                parse_birthday(bad, today).unwrap_err().kind,
+                "date_from_datetime_parsing",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_birthday("2025-06-02", today).unwrap_err().kind,
+            "value_error"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod domain;
 pub mod handlers;
 pub mod http;

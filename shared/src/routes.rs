@@ -24,11 +24,17 @@ pub enum Endpoint {
     LogoutAll,
     Me,
     Health,
+    ListContacts,
+    CreateContact,
+    GetContact,
+    UpdateContact,
+    DeleteContact,
+    UpcomingBirthdays,
 }
 
 impl Endpoint {
     /// Every route, in the order of API.md.
-    pub const ALL: [Endpoint; 12] = [
+    pub const ALL: [Endpoint; 18] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -41,6 +47,12 @@ impl Endpoint {
         Endpoint::LogoutAll,
         Endpoint::Me,
         Endpoint::Health,
+        Endpoint::ListContacts,
+        Endpoint::CreateContact,
+        Endpoint::GetContact,
+        Endpoint::UpdateContact,
+        Endpoint::DeleteContact,
+        Endpoint::UpcomingBirthdays,
     ];
 
     /// The function name, method and path of this route.
@@ -60,6 +72,16 @@ impl Endpoint {
             Endpoint::LogoutAll => ("logout-all", Method::POST, "/api/auth/logout-all"),
             Endpoint::Me => ("me", Method::GET, "/api/users/me"),
             Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
+            Endpoint::ListContacts => ("list-contacts", Method::GET, "/api/contacts"),
+            Endpoint::CreateContact => ("create-contact", Method::POST, "/api/contacts"),
+            Endpoint::GetContact => ("get-contact", Method::GET, "/api/contacts/{contact_id}"),
+            Endpoint::UpdateContact => ("update-contact", Method::PUT, "/api/contacts/{contact_id}"),
+            Endpoint::DeleteContact => ("delete-contact", Method::DELETE, "/api/contacts/{contact_id}"),
+            Endpoint::UpcomingBirthdays => (
+                "upcoming-birthdays",
+                Method::GET,
+                "/api/contacts/upcoming-birthdays",
+            ),
         }
     }
 
@@ -92,6 +114,14 @@ impl Endpoint {
             Endpoint::LogoutAll => run_handler(app, request, handlers::logout_all::handle).await,
             Endpoint::Me => run_handler(app, request, handlers::me::handle).await,
             Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
+            Endpoint::ListContacts => run_handler(app, request, handlers::list_contacts::handle).await,
+            Endpoint::CreateContact => run_handler(app, request, handlers::create_contact::handle).await,
+            Endpoint::GetContact => run_handler(app, request, handlers::get_contact::handle).await,
+            Endpoint::UpdateContact => run_handler(app, request, handlers::update_contact::handle).await,
+            Endpoint::DeleteContact => run_handler(app, request, handlers::delete_contact::handle).await,
+            Endpoint::UpcomingBirthdays => {
+                run_handler(app, request, handlers::upcoming_birthdays::handle).await
+            }
         }
     }
 }

@@ -1,16 +1,19 @@
 //! JWT issue and verification, one kind per purpose (API.md, "Tokens").
 //!
 //! Every token carries `typ` (its kind), `jti`, `iat` and `exp`; verification allows only the
-//! configured HMAC algorithm, requires those claims, allows no leeway, and refuses a token of
-//! another kind, so an access token is never a refresh token and so on.
+//! configured HMAC algorithm, requires those claims, checks `exp` against the app's [`Clock`]
+//! with no leeway, and refuses a token of another kind, so an access token is never a refresh
+//! token and so on.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::config::{Config, TokenLifetimes};
 use crate::domain::{Email, UserId};
 
@@ -88,6 +91,7 @@ pub struct Tokens {
     header: Header,
     validation: Validation,
     lifetimes: TokenLifetimes,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Tokens {
@@ -99,10 +103,11 @@ impl fmt::Debug for Tokens {
 }
 
 impl Tokens {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Self {
         let mut validation = Validation::new(config.jwt_algorithm);
         validation.leeway = 0;
-        validation.validate_exp = true;
+        // `exp` is checked in `verify` against the app's clock (still required to be present).
+        validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "sub", "iat", "jti"]);
@@ -112,6 +117,7 @@ impl Tokens {
             header: Header::new(config.jwt_algorithm),
             validation,
             lifetimes: config.lifetimes,
+            clock,
         }
     }
 
@@ -228,7 +234,8 @@ impl Tokens {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| InvalidToken)?
             .claims;
-        if claims.typ == kind {
+        // Expired once `now` passes `exp`: no leeway (the issuer is this same service).
+        if claims.typ == kind && self.clock.now().timestamp() <= claims.exp {
             Ok(claims)
         } else {
             Err(InvalidToken)
@@ -253,7 +260,7 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        Tokens::new(&config)
+        Tokens::new(&config, Arc::new(crate::clock::SystemClock))
     }
 
     const SECRET: &str = "an-example-secret-of-32-bytes-at-least";

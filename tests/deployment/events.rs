@@ -1,20 +1,25 @@
 //! Every `events/<function>.json` is an API Gateway HTTP API (payload 2.0) event that the local
 //! router sends to its function, and that its handler answers as expected. The events run in
-//! order on one app on the embedded store, so `register` creates the user the others meet.
+//! order on one app on the embedded store, so `register` creates the user the others meet, and
+//! `create-contact` the contact that the other contacts events read, change and delete. The
+//! contacts events carry a placeholder Bearer token, which the test replaces with a real access
+//! token of that user.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use lambda_http::http::Method;
+use lambda_http::http::header::{AUTHORIZATION, HeaderValue};
 use serde_json::Value;
 use shared::App;
 use shared::config::{Config, Deployment};
+use shared::domain::UserId;
 use shared::routes::{Endpoint, resolve};
 
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 12] = [
+const EXPECTED: [(&str, u16, &str); 18] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -31,11 +36,30 @@ const EXPECTED: [(&str, u16, &str); 12] = [
     ("logout", 401, "Invalid or expired refresh token"),
     ("logout-all", 401, "Could not validate credentials"),
     ("me", 401, "Could not validate credentials"),
+    // With a real access token of the registered user (see `CONTACTS_PATH`).
+    ("create-contact", 201, r#""email":"jane@example.com""#),
+    ("list-contacts", 200, r#""email":"jane@example.com""#),
+    ("get-contact", 200, r#""email":"jane@example.com""#),
+    (
+        "update-contact",
+        200,
+        r#""description":"Met at RustConf, now a friend""#,
+    ),
+    ("upcoming-birthdays", 200, "["),
+    ("delete-contact", 200, r#""email":"jane@example.com""#),
     ("health", 200, r#"{"message":"OK"}"#),
 ];
 
 /// The API Gateway domain of the sample events.
 const EVENT_DOMAIN: &str = "abc123.execute-api.eu-west-1.amazonaws.com";
+
+/// The events of the routes under this path run with a real access token of [`CONTACTS_USER`] in
+/// place of their placeholder.
+const CONTACTS_PATH: &str = "/api/contacts";
+/// The user the `register` event creates: the first one of the fresh store.
+const CONTACTS_USER: i64 = 1;
+/// The sample events' Authorization header, replaced where a real token is needed.
+const PLACEHOLDER_AUTHORIZATION: &str = "Bearer not-a-real-token";
 
 #[tokio::test]
 async fn every_event_goes_through_its_handler() {
@@ -53,6 +77,8 @@ async fn every_event_goes_through_its_handler() {
 
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let app = app_on_embedded_store(data_dir.path()).await;
+    let user_id = UserId::new(CONTACTS_USER).expect("a positive id");
+    let mut contacts = ContactsSeen::default();
 
     for (name, status, body_part) in EXPECTED {
         let path = workspace_root().join("events").join(format!("{name}.json"));
@@ -93,14 +119,48 @@ async fn every_event_goes_through_its_handler() {
             path_parameters, params,
             "events/{name}.json: pathParameters differ from the rawPath's"
         );
+        // queryStringParameters are rawQueryString decoded (handlers may read either); the samples
+        // use no escapes, so the raw pairs are the values.
+        let raw_query = event["rawQueryString"].as_str().unwrap_or_default();
+        let raw_query: std::collections::HashMap<String, String> = raw_query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (key.to_owned(), value.to_owned())
+            })
+            .collect();
+        let query_parameters: std::collections::HashMap<String, String> =
+            serde_json::from_value(event.get("queryStringParameters").cloned().unwrap_or(Value::Null))
+                .unwrap_or_default();
+        assert_eq!(
+            query_parameters, raw_query,
+            "events/{name}.json: queryStringParameters differ from the rawQueryString's"
+        );
 
-        let request = lambda_http::request::from_str(&text)
+        let mut request = lambda_http::request::from_str(&text)
             .unwrap_or_else(|e| panic!("events/{name}.json is not an API Gateway HTTP API event: {e}"));
         assert_eq!(
             request.method(),
             method,
             "events/{name}.json: the request's method"
         );
+        let is_contacts =
+            endpoint.path() == CONTACTS_PATH || endpoint.path().starts_with(&format!("{CONTACTS_PATH}/"));
+        if is_contacts {
+            assert_eq!(
+                request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
+                Some(PLACEHOLDER_AUTHORIZATION),
+                "events/{name}.json: a contacts event carries the placeholder Bearer token"
+            );
+            let token = app
+                .tokens
+                .issue_access(user_id, app.clock.now())
+                .expect("an access token");
+            let authorization =
+                HeaderValue::from_str(&format!("Bearer {token}")).expect("a valid header value");
+            request.headers_mut().insert(AUTHORIZATION, authorization);
+        }
         let response = endpoint.call(&app, request).await;
         let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
         assert_eq!(
@@ -112,7 +172,14 @@ async fn every_event_goes_through_its_handler() {
             body.contains(body_part),
             "events/{name}.json: expected {body_part:?} in the body: {body}"
         );
+        if is_contacts {
+            contacts.check(name, &body, &app);
+        }
     }
+    assert!(
+        contacts.deleted,
+        "the contacts events did not run through delete-contact"
+    );
 
     // Without PUBLIC_BASE_URL, the verification link points at the event's API Gateway domain.
     let link = format!("https://{EVENT_DOMAIN}/api/auth/confirmed_email/");
@@ -122,6 +189,87 @@ async fn every_event_goes_through_its_handler() {
         "no email in the outbox links to {link}; {} email(s): {emails:#?}",
         emails.len()
     );
+}
+
+/// What the contacts events answered so far, to check each answer against the earlier ones: the
+/// events run create, list, get, update, upcoming-birthdays, delete, on the one contact.
+#[derive(Default)]
+struct ContactsSeen {
+    /// The contact as create-contact answered it, then as update-contact did.
+    current: Option<Value>,
+    deleted: bool,
+}
+
+impl ContactsSeen {
+    #[track_caller]
+    fn check(&mut self, name: &str, body: &str, app: &App) {
+        let body: Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("events/{name}.json: the body is not JSON ({e}): {body}"));
+        let current = || {
+            self.current
+                .clone()
+                .unwrap_or_else(|| panic!("events/{name}.json ran before create-contact"))
+        };
+        match name {
+            "create-contact" => {
+                assert!(
+                    body["id"].as_i64().is_some_and(|id| id > 0),
+                    "events/create-contact.json: no positive id in {body}"
+                );
+                self.current = Some(body);
+            }
+            "list-contacts" => {
+                let contacts = body
+                    .as_array()
+                    .unwrap_or_else(|| panic!("events/list-contacts.json: not a JSON array: {body}"));
+                assert!(
+                    contacts.contains(&current()),
+                    "events/list-contacts.json: the created contact {} is not in {body}",
+                    current()
+                );
+            }
+            "get-contact" => assert_eq!(body, current(), "events/get-contact.json: the contact"),
+            "update-contact" => {
+                let before = current();
+                assert_eq!(
+                    body["id"], before["id"],
+                    "events/update-contact.json: the contact's id"
+                );
+                assert_eq!(
+                    body["created_at"], before["created_at"],
+                    "events/update-contact.json: created_at"
+                );
+                self.current = Some(body);
+            }
+            "upcoming-birthdays" => {
+                let contacts = body
+                    .as_array()
+                    .unwrap_or_else(|| panic!("events/upcoming-birthdays.json: not a JSON array: {body}"));
+                // The event asks for `days=7`: today through today + 7, and the contact was born
+                // on a December 31.
+                let mut day = app.clock.today();
+                let mut within = false;
+                for _ in 0..=7 {
+                    within |= day.to_string().ends_with("-12-31");
+                    day = day.succ_opt().expect("a next day");
+                }
+                let id = current()["id"].clone();
+                let listed = contacts.iter().any(|c| c["id"] == id);
+                assert_eq!(
+                    listed,
+                    within,
+                    "events/upcoming-birthdays.json: the contact born on a December 31 is {}listed on {}: {body}",
+                    if listed { "" } else { "not " },
+                    app.clock.today()
+                );
+            }
+            "delete-contact" => {
+                assert_eq!(body, current(), "events/delete-contact.json: the deleted contact");
+                self.deleted = true;
+            }
+            other => panic!("events/{other}.json: a contacts event this test does not know"),
+        }
+    }
 }
 
 /// The function names of the `events/*.json` files.

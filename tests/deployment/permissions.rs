@@ -19,7 +19,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 12] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 18] = [
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem"], true),
     ("login",               ONE_VCPU_MB, &["GetItem", "PutItem"], false),
     ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
@@ -32,6 +32,17 @@ const EXPECTED: [(&str, u64, &[&str], bool); 12] = [
     ("logout",              SMALLEST_MB, &["UpdateItem"], false),
     ("logout-all",          SMALLEST_MB, &["UpdateItem"], false),
     ("me",                  SMALLEST_MB, &["GetItem"], false),
+    // Contacts live in the user's partition: listing and birthdays are one Query each.
+    ("list-contacts",       SMALLEST_MB, &["Query"], false),
+    // The id counter (ADD on the profile), then the contact and its email guard in one transaction.
+    ("create-contact",      SMALLEST_MB, &["UpdateItem", "PutItem"], false),
+    ("get-contact",         SMALLEST_MB, &["GetItem"], false),
+    // A read, then a conditional update, or (new email) one transaction replacing the contact,
+    // deleting the old email guard and putting the new one.
+    ("update-contact",      SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // A read, then one transaction deleting the contact and its email guard.
+    ("delete-contact",      SMALLEST_MB, &["GetItem", "DeleteItem"], false),
+    ("upcoming-birthdays",  SMALLEST_MB, &["Query"], false),
     ("health",              SMALLEST_MB, &["GetItem"], false),
 ];
 

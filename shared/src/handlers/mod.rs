@@ -2,7 +2,11 @@
 //! shape the response. Each has `pub async fn handle(&App, Request) -> Result<Response, ApiError>`.
 
 pub mod confirm_email;
+pub mod create_contact;
+pub mod delete_contact;
+pub mod get_contact;
 pub mod health;
+pub mod list_contacts;
 pub mod login;
 pub mod logout;
 pub mod logout_all;
@@ -13,12 +17,19 @@ pub mod request_email;
 pub mod reset_password;
 pub mod reset_password_form;
 pub mod set_password;
+pub mod upcoming_birthdays;
+pub mod update_contact;
 
-use chrono::SecondsFormat;
+use chrono::{NaiveDate, SecondsFormat};
 use serde::Serialize;
 
+use crate::app::App;
 use crate::auth::TokenPair;
-use crate::domain::{User, UserId};
+use crate::contacts::ContactError;
+use crate::domain::{
+    Contact, ContactId, ContactInput, Description, Email, PersonName, Phone, User, UserId, parse_birthday,
+};
+use crate::http::{self, ApiError, JsonBody, Request, present};
 
 /// The `User` JSON of the contract.
 #[derive(Debug, Serialize)]
@@ -60,4 +71,70 @@ impl From<TokenPair> for TokensOut {
             token_type: "bearer",
         }
     }
+}
+
+/// The `Contact` JSON of the contract.
+#[derive(Debug, Serialize)]
+pub struct ContactOut<'a> {
+    pub id: ContactId,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub phone: Option<&'a str>,
+    pub birthday: Option<NaiveDate>,
+    pub description: Option<&'a str>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> From<&'a Contact> for ContactOut<'a> {
+    fn from(contact: &'a Contact) -> Self {
+        let fields = &contact.fields;
+        Self {
+            id: contact.id,
+            first_name: fields.first_name.as_str(),
+            last_name: fields.last_name.as_str(),
+            email: fields.email.as_str(),
+            phone: fields.phone.as_ref().map(Phone::as_str),
+            birthday: fields.birthday,
+            description: fields.description.as_ref().map(Description::as_str),
+            created_at: contact.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            updated_at: contact.updated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        }
+    }
+}
+
+/// A list of contacts as JSON.
+pub fn contacts_json(contacts: &[Contact]) -> http::Response {
+    let body: Vec<ContactOut<'_>> = contacts.iter().map(ContactOut::from).collect();
+    http::json(::http::StatusCode::OK, &body)
+}
+
+/// The `ContactIn` body of create and update, validated (birthdays against today in UTC).
+pub fn contact_input(app: &App, request: &Request) -> Result<ContactInput, ApiError> {
+    let body = JsonBody::parse(request)?;
+    let mut fields = body.fields();
+    let first_name = fields.required("first_name", PersonName::parse);
+    let last_name = fields.required("last_name", PersonName::parse);
+    let email = fields.required("email", Email::parse);
+    let phone = fields.optional("phone", Phone::parse);
+    let today = app.clock.today();
+    let birthday = fields.optional("birthday", |value| parse_birthday(value, today));
+    let description = fields.optional("description", Description::parse);
+    fields.finish()?;
+    Ok(ContactInput {
+        first_name: present(first_name)?,
+        last_name: present(last_name)?,
+        email: present(email)?,
+        phone: present(phone)?,
+        birthday: present(birthday)?,
+        description: present(description)?,
+    })
+}
+
+/// The `{contact_id}` of the path; an id that cannot exist is a 404 like a missing one.
+pub fn contact_id(request: &Request) -> Result<ContactId, ApiError> {
+    http::path_id(request, "contact_id")?
+        .and_then(ContactId::new)
+        .ok_or_else(|| ContactError::NotFound.into())
 }

@@ -157,6 +157,23 @@ impl Fields<'_> {
         }
     }
 
+    /// An optional string field: absent or `null` is `None`.
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, FieldError>,
+    ) -> Option<Option<T>> {
+        let absent = match &self.source {
+            Source::Json(map) => matches!(map.get(name), None | Some(Value::Null)),
+            Source::Form(pairs) => !pairs.iter().any(|(key, _)| key == name),
+        };
+        if absent {
+            Some(None)
+        } else {
+            self.required(name, parse).map(Some)
+        }
+    }
+
     /// A required string field taken as it is.
     pub fn string(&mut self, name: &str) -> Option<String> {
         self.required(name, |s| Ok(s.to_owned()))
@@ -188,6 +205,76 @@ pub fn json_field<T>(
 /// Unwraps a field after [`Fields::finish`] succeeded (so it is always there).
 pub fn present<T>(field: Option<T>) -> Result<T, ApiError> {
     field.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("a field passed validation but is missing")))
+}
+
+/// A positive integer id in the path: 422 if it is no integer; `None` if not positive (no such
+/// thing can exist, so the caller answers 404).
+pub fn path_id(request: &Request, name: &str) -> Result<Option<i64>, ApiError> {
+    let raw = path_param(request, name)?;
+    let id: i64 = raw.parse().map_err(|_| {
+        ApiError::Validation(vec![Issue::field(
+            "path",
+            name,
+            "int_parsing",
+            "Input should be a valid integer, unable to parse string as an integer",
+        )])
+    })?;
+    Ok((id > 0).then_some(id))
+}
+
+/// Query-string parameters, read one by one like [`Fields`] (422s with `loc: ["query", name]`).
+pub struct QueryParams {
+    values: std::collections::HashMap<String, String>,
+    issues: Vec<Issue>,
+}
+
+impl QueryParams {
+    pub fn new(request: &Request) -> Self {
+        let map = request.query_string_parameters();
+        let values = map.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        Self {
+            values,
+            issues: Vec::new(),
+        }
+    }
+
+    /// An integer in `min..=max`, `default` when absent.
+    pub fn integer(&mut self, name: &str, default: i64, min: i64, max: i64) -> i64 {
+        let Some(raw) = self.values.get(name) else {
+            return default;
+        };
+        let problem = match raw.trim().parse::<i64>() {
+            Ok(value) if value < min => (
+                "greater_than_equal",
+                format!("Input should be greater than or equal to {min}"),
+            ),
+            Ok(value) if value > max => (
+                "less_than_equal",
+                format!("Input should be less than or equal to {max}"),
+            ),
+            Ok(value) => return value,
+            Err(_) => (
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer".into(),
+            ),
+        };
+        self.issues
+            .push(Issue::field("query", name, problem.0, problem.1));
+        default
+    }
+
+    /// A string, `None` when absent.
+    pub fn string(&mut self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.issues))
+        }
+    }
 }
 
 /// A path parameter of the matched route (API Gateway's `pathParameters`, or the local router's).

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{Response, response};
 use crate::auth::AuthError;
+use crate::contacts::ContactError;
 use crate::store::StoreError;
 
 /// The contract's fixed error texts.
@@ -27,6 +28,8 @@ pub mod detail {
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
     pub const TOO_LARGE: &str = "Request body too large";
     pub const BODY_PARSE: &str = "There was an error parsing the body";
+    pub const CONTACT_NOT_FOUND: &str = "Contact not found";
+    pub const CONTACT_EMAIL_TAKEN: &str = "Contact with this email already exists";
 }
 
 /// One entry of a FastAPI-shaped 422 body.
@@ -158,6 +161,19 @@ impl From<AuthError> for ApiError {
             AuthError::PasswordsDiffer => ApiError::bad_request(detail::PASSWORDS_DIFFER),
             AuthError::Store(e) => e.into(),
             AuthError::Unexpected(cause) => ApiError::Unexpected(cause),
+        }
+    }
+}
+
+impl From<ContactError> for ApiError {
+    fn from(e: ContactError) -> Self {
+        match e {
+            ContactError::NotFound => ApiError::Detail {
+                status: StatusCode::NOT_FOUND,
+                detail: detail::CONTACT_NOT_FOUND,
+            },
+            ContactError::EmailTaken => ApiError::conflict(detail::CONTACT_EMAIL_TAKEN),
+            ContactError::Store(e) => e.into(),
         }
     }
 }

@@ -8,7 +8,9 @@ pub mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+use crate::domain::{
+    Contact, ContactId, ContactInput, Email, PasswordHash, User, UserId, UserRecord, Username,
+};
 
 /// A failure of the store itself, not of the request.
 #[derive(Debug, thiserror::Error)]
@@ -123,4 +125,45 @@ pub trait Store: Send + Sync {
 
     /// Revokes every session of the user.
     async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError>;
+}
+
+/// Why a contact could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactWriteError {
+    #[error("no such contact")]
+    NotFound,
+    #[error("this user has a contact with that email already")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The contacts port: a user's contacts, reachable only through that user's id.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// Creates a contact with the user's next contact id; the email stays unique per user
+    /// (case-insensitively) under concurrency.
+    async fn create_contact(
+        &self,
+        user_id: UserId,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> Result<Contact, ContactWriteError>;
+
+    async fn contact(&self, user_id: UserId, id: ContactId) -> Result<Option<Contact>, StoreError>;
+
+    /// Every contact of the user, ordered by id.
+    async fn contacts(&self, user_id: UserId) -> Result<Vec<Contact>, StoreError>;
+
+    /// Replaces a contact's fields (the email stays unique per user).
+    async fn update_contact(
+        &self,
+        user_id: UserId,
+        id: ContactId,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> Result<Contact, ContactWriteError>;
+
+    /// Deletes a contact, returning it as it was.
+    async fn delete_contact(&self, user_id: UserId, id: ContactId) -> Result<Option<Contact>, StoreError>;
 }

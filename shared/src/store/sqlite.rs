@@ -14,12 +14,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, Store, StoreError, Verification,
+    ContactStore, ContactWriteError, CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, Store,
+    StoreError, Verification,
 };
-use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+use crate::domain::{
+    Contact, ContactId, ContactInput, Description, Email, PasswordHash, PersonName, Phone, User, UserId,
+    UserRecord, Username,
+};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id               INTEGER PRIMARY KEY AUTOINCREMENT,
         username         TEXT    NOT NULL,
@@ -41,7 +46,29 @@ const MIGRATIONS: &[&str] = &[r#"
         revoked          INTEGER NOT NULL DEFAULT 0
     ) STRICT;
     CREATE INDEX sessions_by_user ON sessions(user_id);
-"#];
+"#,
+    r#"
+    ALTER TABLE users ADD COLUMN contact_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE contacts (
+        user_id     INTEGER NOT NULL REFERENCES users(id),
+        id          INTEGER NOT NULL,
+        first_name  TEXT    NOT NULL,
+        last_name   TEXT    NOT NULL,
+        email       TEXT    NOT NULL,
+        email_key   TEXT    NOT NULL,
+        phone       TEXT,
+        birthday    TEXT,
+        description TEXT,
+        created_at  TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL,
+        PRIMARY KEY (user_id, id),
+        UNIQUE (user_id, email_key)
+    ) STRICT;
+"#,
+];
+
+const CONTACT_COLUMNS: &str =
+    "id, first_name, last_name, email, phone, birthday, description, created_at, updated_at";
 
 const USER_COLUMNS: &str =
     "id, username, email, created_at, avatar, is_verified, password_hash, password_version";
@@ -124,6 +151,49 @@ impl From<rusqlite::Error> for StoreError {
 
 fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn conversion(index: usize, e: anyhow::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+}
+
+fn parse_timestamp(index: usize, value: &str) -> rusqlite::Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(value)
+        .map_err(|e| conversion(index, e.into()))?
+        .with_timezone(&Utc))
+}
+
+fn contact(row: &Row<'_>) -> rusqlite::Result<Contact> {
+    let id: i64 = row.get(0)?;
+    let birthday: Option<String> = row.get(5)?;
+    Ok(Contact {
+        id: ContactId::new(id).ok_or_else(|| conversion(0, anyhow!("non-positive contact id {id}")))?,
+        fields: ContactInput {
+            first_name: PersonName::from_trusted(row.get(1)?),
+            last_name: PersonName::from_trusted(row.get(2)?),
+            email: Email::from_trusted(row.get(3)?),
+            phone: row.get::<_, Option<String>>(4)?.map(Phone::from_trusted),
+            birthday: birthday
+                .map(|b| {
+                    chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|e| conversion(5, e.into()))
+                })
+                .transpose()?,
+            description: row.get::<_, Option<String>>(6)?.map(Description::from_trusted),
+        },
+        created_at: parse_timestamp(7, &row.get::<_, String>(7)?)?,
+        updated_at: parse_timestamp(8, &row.get::<_, String>(8)?)?,
+    })
+}
+
+/// A unique-email violation of the contacts table is the client's 409; anything else is ours.
+fn contact_write_error(e: rusqlite::Error) -> ContactWriteError {
+    if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+        && e.to_string().contains("contacts.email_key")
+    {
+        ContactWriteError::EmailTaken
+    } else {
+        ContactWriteError::Store(e.into())
+    }
 }
 
 fn user_record(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
@@ -338,6 +408,138 @@ impl Store for SqliteStore {
                 [user_id.get()],
             )?;
             Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ContactStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn create_contact(
+        &self,
+        user_id: UserId,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> Result<Contact, ContactWriteError> {
+        let input = input.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id: i64 = tx
+                .query_row(
+                    "UPDATE users SET contact_seq = contact_seq + 1 WHERE id = ?1 RETURNING contact_seq",
+                    [user_id.get()],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::Unexpected(anyhow!("no user {user_id} for a new contact")))?;
+            let inserted = tx.execute(
+                "INSERT INTO contacts (user_id, id, first_name, last_name, email, email_key, phone, birthday,
+                                       description, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                params![
+                    user_id.get(),
+                    id,
+                    input.first_name.as_str(),
+                    input.last_name.as_str(),
+                    input.email.as_str(),
+                    input.email.key(),
+                    input.phone.as_ref().map(Phone::as_str),
+                    input.birthday.map(|b| b.to_string()),
+                    input.description.as_ref().map(Description::as_str),
+                    timestamp(now),
+                ],
+            );
+            match inserted {
+                Ok(_) => {
+                    tx.commit()?;
+                    let id = ContactId::new(id)
+                        .ok_or_else(|| StoreError::Unexpected(anyhow!("contact id {id}")))?;
+                    Ok(Ok(Contact {
+                        id,
+                        fields: input,
+                        created_at: now,
+                        updated_at: now,
+                    }))
+                }
+                Err(e) => Ok(Err(contact_write_error(e))),
+            }
+        })
+        .await?
+    }
+
+    async fn contact(&self, user_id: UserId, id: ContactId) -> Result<Option<Contact>, StoreError> {
+        self.call(move |conn| {
+            let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE user_id = ?1 AND id = ?2");
+            Ok(conn
+                .query_row(&sql, [user_id.get(), id.get()], contact)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn contacts(&self, user_id: UserId) -> Result<Vec<Contact>, StoreError> {
+        self.call(move |conn| {
+            let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE user_id = ?1 ORDER BY id");
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map([user_id.get()], contact)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn update_contact(
+        &self,
+        user_id: UserId,
+        id: ContactId,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+    ) -> Result<Contact, ContactWriteError> {
+        let input = input.clone();
+        self.call(move |conn| {
+            let updated = conn
+                .query_row(
+                    "UPDATE contacts SET first_name = ?3, last_name = ?4, email = ?5, email_key = ?6, phone = ?7,
+                            birthday = ?8, description = ?9, updated_at = ?10
+                     WHERE user_id = ?1 AND id = ?2 RETURNING created_at",
+                    params![
+                        user_id.get(),
+                        id.get(),
+                        input.first_name.as_str(),
+                        input.last_name.as_str(),
+                        input.email.as_str(),
+                        input.email.key(),
+                        input.phone.as_ref().map(Phone::as_str),
+                        input.birthday.map(|b| b.to_string()),
+                        input.description.as_ref().map(Description::as_str),
+                        timestamp(now),
+                    ],
+                    |row| row.get::<_, String>(0),
+                )
+                .optional();
+            Ok(match updated {
+                Ok(Some(created_at)) => Ok(Contact {
+                    id,
+                    fields: input,
+                    created_at: parse_timestamp(0, &created_at)?,
+                    updated_at: now,
+                }),
+                Ok(None) => Err(ContactWriteError::NotFound),
+                Err(e) => Err(contact_write_error(e)),
+            })
+        })
+        .await?
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn delete_contact(&self, user_id: UserId, id: ContactId) -> Result<Option<Contact>, StoreError> {
+        self.call(move |conn| {
+            let sql =
+                format!("DELETE FROM contacts WHERE user_id = ?1 AND id = ?2 RETURNING {CONTACT_COLUMNS}");
+            Ok(conn
+                .query_row(&sql, [user_id.get(), id.get()], contact)
+                .optional()?)
         })
         .await
     }

@@ -1,0 +1,7 @@
+//! Lambda function `create-contact`: builds the app once per cold start and serves
+//! [`shared::handlers::create_contact`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(shared::handlers::create_contact::handle).await
+}

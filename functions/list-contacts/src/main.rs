@@ -1,0 +1,7 @@
+//! Lambda function `list-contacts`: builds the app once per cold start and serves
+//! [`shared::handlers::list_contacts`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(shared::handlers::list_contacts::handle).await
+}

@@ -1,0 +1,15 @@
+//! `GET /api/contacts/{contact_id}` (Bearer) → 200 `Contact`; someone else's is a 404.
+
+use ::http::StatusCode;
+
+use crate::app::App;
+use crate::contacts;
+use crate::http::{self, ApiError, Request, Response};
+
+use super::{ContactOut, contact_id};
+
+pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
+    let user_id = http::require_user(app, &request)?;
+    let contact = contacts::get(app, user_id, contact_id(&request)?).await?;
+    Ok(http::json(StatusCode::OK, &ContactOut::from(&contact)))
+}
