@@ -454,15 +454,22 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    async fn revoke(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+    /// One `UpdateItem` on an item that should exist; a missing item is not an error.
+    async fn update_if_exists(
+        &self,
+        key: Item,
+        expression: &str,
+        values: Item,
+        what: &'static str,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(session_key(user_id, session_id)))
-            .update_expression("SET revoked = :true")
+            .set_key(Some(key))
+            .update_expression(expression)
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         match result {
@@ -473,11 +480,19 @@ impl DynamoStore {
             {
                 Ok(())
             }
-            Err(e) => Err(unavailable_or_unexpected(
-                e,
-                "DynamoDB UpdateItem (revoke session) failed",
-            )),
+            Err(e) => Err(unavailable_or_unexpected(e, what)),
         }
+    }
+
+    async fn revoke(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+        let values = HashMap::from([(":true".to_owned(), AttributeValue::Bool(true))]);
+        self.update_if_exists(
+            session_key(user_id, session_id),
+            "SET revoked = :true",
+            values,
+            "DynamoDB UpdateItem (revoke session) failed",
+        )
+        .await
     }
 }
 
@@ -750,29 +765,14 @@ impl Store for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(profile_key(user_id)))
-            .update_expression("SET sessions_revoked_at = :now")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":now", n(now_ms()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable_or_unexpected(
-                e,
-                "DynamoDB UpdateItem (revoke all sessions) failed",
-            )),
-        }
+        let values = HashMap::from([(":now".to_owned(), n(now_ms()))]);
+        self.update_if_exists(
+            profile_key(user_id),
+            "SET sessions_revoked_at = :now",
+            values,
+            "DynamoDB UpdateItem (revoke all sessions) failed",
+        )
+        .await
     }
 }
 
