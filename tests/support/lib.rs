@@ -439,15 +439,28 @@ impl Server {
     async fn ses_outbox(&self) -> Vec<Email> {
         let endpoint = aws_endpoint();
         let sender = self.settings.env.get("MAIL_FROM").expect("sender");
-        let state: Value = self
-            .client
-            .get(format!("{endpoint}/moto-api/data.json"))
-            .send()
-            .await
-            .expect("moto state")
-            .json()
-            .await
-            .expect("moto state JSON");
+        // The dump can fail while another request changes moto's state: try again.
+        let mut state = Value::Null;
+        for attempt in 0..10 {
+            let answer = self
+                .client
+                .get(format!("{endpoint}/moto-api/data.json"))
+                .send()
+                .await;
+            match answer {
+                Ok(answer) => match answer.json::<Value>().await {
+                    Ok(value) => {
+                        state = value;
+                        break;
+                    }
+                    Err(e) if attempt == 9 => panic!("moto's state is not JSON: {e}"),
+                    Err(_) => {}
+                },
+                Err(e) if attempt == 9 => panic!("moto's state could not be read: {e}"),
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let messages = state["ses"]["Message"].as_array().cloned().unwrap_or_default();
         messages
             .iter()
