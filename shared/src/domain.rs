@@ -234,13 +234,13 @@ impl fmt::Display for ContactId {
     }
 }
 
-/// A contact's first or last name: 1–50 characters.
+/// Text of `MIN` to `MAX` characters (not bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonName(String);
+pub struct BoundedText<const MIN: usize, const MAX: usize>(String);
 
-impl PersonName {
+impl<const MIN: usize, const MAX: usize> BoundedText<MIN, MAX> {
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        check_length(value, 1, 50)?;
+        check_length(value, MIN, MAX)?;
         Ok(Self(value.to_owned()))
     }
 
@@ -252,6 +252,12 @@ impl PersonName {
         &self.0
     }
 }
+
+/// A contact's first or last name: 1–50 characters.
+pub type PersonName = BoundedText<1, 50>;
+
+/// A free-text note: at most 255 characters.
+pub type Description = BoundedText<0, 255>;
 
 /// A phone number: at most 20 characters, digits, spaces and `+()-.`, at least one digit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,25 +273,6 @@ impl Phone {
                 "Phone may contain only digits, spaces and + ( ) - .",
             ));
         }
-        Ok(Self(value.to_owned()))
-    }
-
-    pub fn from_trusted(value: String) -> Self {
-        Self(value)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A free-text note: at most 255 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Description(String);
-
-impl Description {
-    pub fn parse(value: &str) -> Result<Self, FieldError> {
-        check_length(value, 0, 255)?;
         Ok(Self(value.to_owned()))
     }
 

@@ -12,9 +12,9 @@ use crate::{assert_same_set, workspace_root};
 /// (function name, method, path)
 type Route = (String, String, String);
 
-#[test]
-fn the_route_table_functions_and_template_agree() {
-    let table: BTreeSet<Route> = Endpoint::ALL
+/// The route table as (function, method, path).
+fn route_table() -> BTreeSet<Route> {
+    Endpoint::ALL
         .iter()
         .map(|e| {
             (
@@ -23,7 +23,12 @@ fn the_route_table_functions_and_template_agree() {
                 e.path().to_owned(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_route_table_functions_and_template_agree() {
+    let table = route_table();
 
     let template = Template::load();
     let functions = template.functions();
@@ -141,16 +146,7 @@ fn watch_router() -> BTreeSet<Route> {
 
 #[test]
 fn cargo_lambda_watch_serves_the_route_table() {
-    let table: BTreeSet<Route> = Endpoint::ALL
-        .iter()
-        .map(|e| {
-            (
-                e.function_name().to_owned(),
-                e.method().to_string(),
-                e.path().to_owned(),
-            )
-        })
-        .collect();
+    let table = route_table();
     assert_same_set(
         "the route table",
         &table,
