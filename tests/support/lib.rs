@@ -82,14 +82,10 @@ fn server_binary() -> PathBuf {
     BUILD.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "ucontact-local",
-            "--bin",
-            "ucontact-local",
-        ]);
+        // `--workspace` resolves features as `cargo build --workspace` does (scripts/test builds
+        // that first), so this is a no-op there; `-p ucontact-local` would rebuild `shared` and
+        // its dependencies with a narrower feature set.
+        build.args(["build", "--quiet", "--workspace", "--bin", "ucontact-local"]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
