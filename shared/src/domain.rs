@@ -142,13 +142,6 @@ impl Email {
     pub fn key(&self) -> String {
         self.0.to_lowercase()
     }
-
-    /// The part before the `@`.
-    pub fn local_part(&self) -> &str {
-        self.0
-            .rsplit_once('@')
-            .map_or(self.0.as_str(), |(local, _)| local)
-    }
 }
 
 /// A new password: 8–128 characters of any Unicode. Never shown in `Debug` or logs.
@@ -363,7 +356,6 @@ mod tests {
         }
         let email = Email::parse("John.Doe@Example.COM").unwrap();
         assert_eq!(email.key(), "john.doe@example.com");
-        assert_eq!(email.local_part(), "John.Doe");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
@@ -183,6 +184,28 @@ fn contact(row: &Row<'_>) -> rusqlite::Result<Contact> {
         created_at: parse_timestamp(7, &row.get::<_, String>(7)?)?,
         updated_at: parse_timestamp(8, &row.get::<_, String>(8)?)?,
     })
+}
+
+/// The values `?1`..`?10` of both contact writes: user id, contact id, the fields, the time.
+fn contact_params(
+    user_id: UserId,
+    id: i64,
+    input: &ContactInput,
+    now: DateTime<Utc>,
+) -> rusqlite::ParamsFromIter<[Value; 10]> {
+    let text = |value: Option<String>| value.map_or(Value::Null, Value::Text);
+    rusqlite::params_from_iter([
+        Value::Integer(user_id.get()),
+        Value::Integer(id),
+        Value::Text(input.first_name.as_str().to_owned()),
+        Value::Text(input.last_name.as_str().to_owned()),
+        Value::Text(input.email.as_str().to_owned()),
+        Value::Text(input.email.key()),
+        text(input.phone.as_ref().map(|p| p.as_str().to_owned())),
+        text(input.birthday.map(|b| b.to_string())),
+        text(input.description.as_ref().map(|d| d.as_str().to_owned())),
+        Value::Text(timestamp(now)),
+    ])
 }
 
 /// A unique-email violation of the contacts table is the client's 409; anything else is ours.
@@ -437,18 +460,7 @@ impl ContactStore for SqliteStore {
                 "INSERT INTO contacts (user_id, id, first_name, last_name, email, email_key, phone, birthday,
                                        description, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                params![
-                    user_id.get(),
-                    id,
-                    input.first_name.as_str(),
-                    input.last_name.as_str(),
-                    input.email.as_str(),
-                    input.email.key(),
-                    input.phone.as_ref().map(Phone::as_str),
-                    input.birthday.map(|b| b.to_string()),
-                    input.description.as_ref().map(Description::as_str),
-                    timestamp(now),
-                ],
+                contact_params(user_id, id, &input, now),
             );
             match inserted {
                 Ok(_) => {
@@ -503,18 +515,7 @@ impl ContactStore for SqliteStore {
                     "UPDATE contacts SET first_name = ?3, last_name = ?4, email = ?5, email_key = ?6, phone = ?7,
                             birthday = ?8, description = ?9, updated_at = ?10
                      WHERE user_id = ?1 AND id = ?2 RETURNING created_at",
-                    params![
-                        user_id.get(),
-                        id.get(),
-                        input.first_name.as_str(),
-                        input.last_name.as_str(),
-                        input.email.as_str(),
-                        input.email.key(),
-                        input.phone.as_ref().map(Phone::as_str),
-                        input.birthday.map(|b| b.to_string()),
-                        input.description.as_ref().map(Description::as_str),
-                        timestamp(now),
-                    ],
+                    contact_params(user_id, id.get(), &input, now),
                     |row| row.get::<_, String>(0),
                 )
                 .optional();
