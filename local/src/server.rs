@@ -16,6 +16,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use lambda_http::RequestExt;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
 use shared::App;
 use shared::http::{ApiError, MAX_BODY_BYTES, PublicBase};
 use shared::routes;
@@ -41,14 +43,14 @@ pub async fn serve(app: App, address: SocketAddr) -> anyhow::Result<()> {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(connection) => connection,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
                         continue;
                     }
                 };
-                let service = service_fn(move |request| handle(app, base, request));
+                let service = service_fn(move |request| handle(app, base, peer, request));
                 let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
@@ -96,15 +98,22 @@ async fn stop_signal() {
 async fn handle(
     app: &'static App,
     base: &'static str,
+    peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+    let method = parts.method.clone();
+    // The route's pattern, not the path: paths can carry tokens (`/auth/reset-password/{token}`).
+    let pattern =
+        routes::resolve(&method, parts.uri.path()).map_or("(no route)", |(endpoint, _)| endpoint.route().2);
+    let context = request_context(&parts, peer);
+    let request_id = context.request_id.clone().unwrap_or_default();
     let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => {
             let body = lambda_http::Body::from(collected.to_bytes().to_vec());
-            let request = http::Request::from_parts(parts, body);
+            let request = http::Request::from_parts(parts, body)
+                .with_request_context(RequestContext::ApiGatewayV2(context));
             route(app, base, request).await
         }
         Err(e) if e.is::<http_body_util::LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
@@ -113,7 +122,7 @@ async fn handle(
             ApiError::bad_request(shared::http::detail::BODY_PARSE).into_response()
         }
     };
-    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1e3, "request");
+    tracing::info!(%method, route = pattern, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1e3, %request_id, "request");
     let (parts, body) = response.into_parts();
     Ok(hyper::Response::from_parts(
         parts,
@@ -137,6 +146,22 @@ async fn route(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// The request context API Gateway would attach: a fresh request id, the peer's address (the
+/// TCP peer, never a forwarded-for header) and the user agent.
+fn request_context(parts: &http::request::Parts, peer: SocketAddr) -> ApiGatewayV2httpRequestContext {
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    context.http.method = parts.method.clone();
+    context.http.path = Some(parts.uri.path().to_owned());
+    context.http.source_ip = Some(peer.ip().to_canonical().to_string());
+    context.http.user_agent = parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    context
 }
 
 /// The query string as API Gateway hands it over: every value of every name, decoded.

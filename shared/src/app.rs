@@ -15,6 +15,7 @@ use crate::password::Passwords;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{ContactStore, Store};
+use crate::throttle::{EmailThrottle, Limits, LoginBackoff};
 use crate::tokens::Tokens;
 
 /// Everything a handler needs.
@@ -26,6 +27,7 @@ pub struct App {
     pub passwords: Passwords,
     pub tokens: Tokens,
     pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
 }
 
 impl App {
@@ -75,6 +77,16 @@ impl App {
             None => Arc::new(SystemClock),
         };
         let tokens = Tokens::new(&config, Arc::clone(&clock));
+        let limits = Limits::new(
+            LoginBackoff {
+                threshold: config.abuse.login_backoff_threshold,
+            },
+            EmailThrottle {
+                interval: config.abuse.email_throttle_seconds,
+                daily_limit: config.abuse.email_daily_limit,
+            },
+            config.jwt_key(),
+        );
         Ok(Self {
             config,
             store,
@@ -83,6 +95,7 @@ impl App {
             passwords,
             tokens,
             clock,
+            limits,
         })
     }
 }

@@ -2,15 +2,17 @@
 //! types and ports only; [`AuthError`] names each client-facing failure, and the HTTP layer maps
 //! it to the contract in one place.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::app::App;
-use crate::domain::{Email, Password, User, UserId};
-use crate::mail;
+use crate::audit::{self, Caller, Event, Outcome};
+use crate::domain::{Email, FieldError, Password, User, UserId, UserRecord};
+use crate::mail::{self, OutgoingEmail};
+use crate::password_policy;
 use crate::store::{
     CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, StoreError, Verification,
 };
+use crate::throttle::Gate;
 use crate::tokens::InvalidToken;
 
 /// Every way an auth use case can fail.
@@ -34,6 +36,10 @@ pub enum AuthError {
     InvalidResetToken,
     #[error("passwords differ")]
     PasswordsDiffer,
+    #[error("weak password")]
+    WeakPassword(FieldError),
+    #[error("too many failed attempts")]
+    TooManyAttempts { retry_after: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -84,12 +90,24 @@ pub enum Confirmation {
     AlreadyVerified,
 }
 
-/// Creates the user and sends the verification email. A failed send does not undo the
-/// registration: `request_verification_email` sends a new link later.
+/// Creates the user and sends the verification email (it counts towards the address's email
+/// throttle). A failed send does not undo the registration: `request_verification_email` sends a
+/// new link later.
 #[tracing::instrument(skip_all)]
-pub async fn register(app: &App, registration: Registration, links: &Links) -> Result<User, AuthError> {
+pub async fn register(
+    app: &App,
+    caller: &Caller,
+    registration: Registration,
+    links: &Links,
+) -> Result<User, AuthError> {
+    password_policy::check(
+        &registration.password,
+        registration.username.as_str(),
+        &registration.email,
+    )
+    .map_err(AuthError::WeakPassword)?;
     let password_hash = app.passwords.hash(&registration.password).await?;
-    let user = app
+    let created = app
         .store
         .create_user(NewUser {
             username: registration.username,
@@ -97,27 +115,65 @@ pub async fn register(app: &App, registration: Registration, links: &Links) -> R
             password_hash,
             created_at: app.clock.now(),
         })
-        .await
-        .map_err(|e| match e {
-            CreateUserError::UsernameTaken => AuthError::UsernameTaken,
-            CreateUserError::EmailTaken => AuthError::EmailTaken,
-            CreateUserError::Store(e) => AuthError::Store(e),
-        })?;
-    tracing::info!(user_id = %user.id, "user registered");
-    send_verification_email(app, &user, links).await;
+        .await;
+    let user = match created {
+        Ok(user) => user,
+        Err(e) => {
+            let (error, reason) = match e {
+                CreateUserError::UsernameTaken => (AuthError::UsernameTaken, "username_taken"),
+                CreateUserError::EmailTaken => (AuthError::EmailTaken, "email_taken"),
+                CreateUserError::Store(e) => return Err(AuthError::Store(e)),
+            };
+            audit::record(
+                caller,
+                Event::UserRegistered,
+                Outcome::Failure,
+                None,
+                Some(reason),
+            );
+            return Err(error);
+        }
+    };
+    audit::record(
+        caller,
+        Event::UserRegistered,
+        Outcome::Success,
+        Some(user.id),
+        None,
+    );
+    // The user exists now: a store hiccup while throttling the email must not turn that into an error.
+    if let Err(e) = send_verification_email(app, &user, links).await {
+        tracing::error!(user_id = %user.id, error = ?anyhow::Error::from(e), "verification email not sent");
+    }
     Ok(user)
 }
 
-/// Checks a username-or-email and password, then starts a new session.
+/// Checks a username-or-email and password, then starts a new session. Each identifier has its
+/// own backoff: past the threshold of consecutive failures, attempts inside the window are
+/// refused before any password check.
 #[tracing::instrument(skip_all)]
-pub async fn login(app: &App, identifier: &str, password: &str) -> Result<TokenPair, AuthError> {
-    let record = if identifier.contains('@') {
-        app.store.user_by_email(&identifier.to_lowercase()).await?
-    } else {
+pub async fn login(
+    app: &App,
+    caller: &Caller,
+    identifier: &str,
+    password: &str,
+) -> Result<TokenPair, AuthError> {
+    let login_key = app.limits.login_key(identifier);
+    let now = app.clock.now();
+    // The gate and the user read are independent: one round trip of latency, not two.
+    let (gate, record) = tokio::join!(
         app.store
-            .user_by_username(&identifier.to_ascii_lowercase())
-            .await?
-    };
+            .begin_login_attempt(&login_key, now.timestamp_millis(), &app.limits.login),
+        user_by_identifier(app, identifier),
+    );
+    if let Gate::Locked { retry_after_ms } = gate? {
+        let user_id = record.ok().flatten().map(|r| r.user.id);
+        audit::record(caller, Event::LoginThrottled, Outcome::Throttled, user_id, None);
+        return Err(AuthError::TooManyAttempts {
+            retry_after: (retry_after_ms + 999) / 1000,
+        });
+    }
+    let record = record?;
     // Always one bcrypt verification, known user or not: same answer, same time.
     let matches = app
         .passwords
@@ -125,38 +181,90 @@ pub async fn login(app: &App, identifier: &str, password: &str) -> Result<TokenP
         .await?;
     let user = match record {
         Some(record) if matches => record.user,
-        _ => return Err(AuthError::BadCredentials),
+        Some(record) => {
+            let id = Some(record.user.id);
+            audit::record(
+                caller,
+                Event::LoginFailed,
+                Outcome::Failure,
+                id,
+                Some("wrong_password"),
+            );
+            return Err(AuthError::BadCredentials);
+        }
+        None => {
+            audit::record(
+                caller,
+                Event::LoginFailed,
+                Outcome::Failure,
+                None,
+                Some("unknown_user"),
+            );
+            return Err(AuthError::BadCredentials);
+        }
     };
     if !user.is_verified {
+        // The password was right: this identifier's failures end here.
+        app.store.clear_login_attempts(&login_key).await?;
+        let id = Some(user.id);
+        audit::record(
+            caller,
+            Event::LoginFailed,
+            Outcome::Failure,
+            id,
+            Some("email_not_verified"),
+        );
         return Err(AuthError::EmailNotVerified);
     }
-    let now = app.clock.now();
     let session_id = Uuid::new_v4().simple().to_string();
     let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
     let refresh = app.tokens.issue_refresh(user.id, &session_id, expires_at, now)?;
     app.store
-        .create_session(&NewSession {
-            id: session_id,
-            user_id: user.id,
-            current_token_id: refresh.token_id,
-            created_at: now,
-            expires_at,
-        })
+        .create_session(
+            &NewSession {
+                id: session_id,
+                user_id: user.id,
+                current_token_id: refresh.token_id,
+                created_at: now,
+                expires_at,
+            },
+            &login_key,
+        )
         .await?;
-    tracing::info!(user_id = %user.id, "login succeeded");
+    audit::record(
+        caller,
+        Event::LoginSucceeded,
+        Outcome::Success,
+        Some(user.id),
+        None,
+    );
     Ok(TokenPair {
         access_token: app.tokens.issue_access(user.id, now)?,
         refresh_token: refresh.token,
     })
 }
 
+async fn user_by_identifier(app: &App, identifier: &str) -> Result<Option<UserRecord>, StoreError> {
+    if identifier.contains('@') {
+        app.store.user_by_email(&identifier.to_lowercase()).await
+    } else {
+        app.store.user_by_username(&identifier.to_ascii_lowercase()).await
+    }
+}
+
 /// Trades a current refresh token for a new pair; a retired one revokes its whole session.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenPair, AuthError> {
-    let claims = app
-        .tokens
-        .verify_refresh(refresh_token)
-        .map_err(|InvalidToken| AuthError::InvalidRefreshToken)?;
+pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<TokenPair, AuthError> {
+    let Ok(claims) = app.tokens.verify_refresh(refresh_token) else {
+        audit::record(
+            caller,
+            Event::RefreshRotated,
+            Outcome::Failure,
+            None,
+            Some("invalid_token"),
+        );
+        return Err(AuthError::InvalidRefreshToken);
+    };
     let now = app.clock.now();
     // The next token ends where the session ends: rotation never extends a session.
     let next = app
@@ -172,69 +280,121 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenPair, AuthEr
             now: now.timestamp(),
         })
         .await?;
+    let user_id = Some(claims.user_id);
     match outcome {
-        RotationOutcome::Rotated => Ok(TokenPair {
-            access_token: app.tokens.issue_access(claims.user_id, now)?,
-            refresh_token: next.token,
-        }),
+        RotationOutcome::Rotated => {
+            audit::record(caller, Event::RefreshRotated, Outcome::Success, user_id, None);
+            Ok(TokenPair {
+                access_token: app.tokens.issue_access(claims.user_id, now)?,
+                refresh_token: next.token,
+            })
+        }
         RotationOutcome::ReuseDetected => {
-            tracing::warn!(user_id = %claims.user_id, "refresh token reuse detected: session revoked");
+            let reason = Some("session_revoked");
+            audit::record(
+                caller,
+                Event::RefreshReuseDetected,
+                Outcome::Failure,
+                user_id,
+                reason,
+            );
             Err(AuthError::InvalidRefreshToken)
         }
-        RotationOutcome::Invalid => Err(AuthError::InvalidRefreshToken),
+        RotationOutcome::Invalid => {
+            let reason = Some("session_ended");
+            audit::record(caller, Event::RefreshRotated, Outcome::Failure, user_id, reason);
+            Err(AuthError::InvalidRefreshToken)
+        }
     }
 }
 
 /// Marks the address in a verification token as verified.
 #[tracing::instrument(skip_all)]
-pub async fn confirm_email(app: &App, token: &str) -> Result<Confirmation, AuthError> {
-    let claims = app
-        .tokens
-        .verify_email_verification(token)
-        .map_err(|InvalidToken| AuthError::InvalidVerificationToken)?;
+pub async fn confirm_email(app: &App, caller: &Caller, token: &str) -> Result<Confirmation, AuthError> {
+    let Ok(claims) = app.tokens.verify_email_verification(token) else {
+        audit::record(
+            caller,
+            Event::EmailVerified,
+            Outcome::Failure,
+            None,
+            Some("invalid_token"),
+        );
+        return Err(AuthError::InvalidVerificationToken);
+    };
+    let user_id = Some(claims.user_id);
     match app
         .store
         .mark_email_verified(claims.user_id, &claims.email)
         .await?
     {
         Verification::Verified => {
-            tracing::info!(user_id = %claims.user_id, "email verified");
+            audit::record(caller, Event::EmailVerified, Outcome::Success, user_id, None);
             Ok(Confirmation::Verified)
         }
-        Verification::AlreadyVerified => Ok(Confirmation::AlreadyVerified),
-        Verification::NoMatch => Err(AuthError::InvalidVerificationToken),
+        Verification::AlreadyVerified => {
+            let reason = Some("already_verified");
+            audit::record(caller, Event::EmailVerified, Outcome::Skipped, user_id, reason);
+            Ok(Confirmation::AlreadyVerified)
+        }
+        Verification::NoMatch => {
+            let reason = Some("address_changed");
+            audit::record(caller, Event::EmailVerified, Outcome::Failure, user_id, reason);
+            Err(AuthError::InvalidVerificationToken)
+        }
     }
 }
 
-/// Sends a new verification link if the address belongs to an unverified user. The caller's
-/// answer is the same either way.
+/// Sends a new verification link if the address belongs to an unverified user and its email
+/// throttle allows. The caller's answer is the same in every case.
 #[tracing::instrument(skip_all)]
-pub async fn request_verification_email(app: &App, email: &Email, links: &Links) -> Result<(), AuthError> {
-    if let Some(record) = app.store.user_by_email(&email.key()).await?
-        && !record.user.is_verified
-    {
-        send_verification_email(app, &record.user, links).await;
-    }
+pub async fn request_verification_email(
+    app: &App,
+    caller: &Caller,
+    email: &Email,
+    links: &Links,
+) -> Result<(), AuthError> {
+    let event = Event::VerificationEmailRequested;
+    let user = match app.store.user_by_email(&email.key()).await? {
+        Some(record) if !record.user.is_verified => record.user,
+        Some(record) => {
+            let id = Some(record.user.id);
+            audit::record(caller, event, Outcome::Skipped, id, Some("already_verified"));
+            return Ok(());
+        }
+        None => {
+            audit::record(caller, event, Outcome::Skipped, None, Some("unknown_address"));
+            return Ok(());
+        }
+    };
+    let sent = send_verification_email(app, &user, links).await?;
+    audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
     Ok(())
 }
 
-/// Sends a password-reset link if the address is known. The caller's answer is the same either way.
+/// Sends a password-reset link if the address is known and its email throttle allows. The
+/// caller's answer is the same in every case.
 #[tracing::instrument(skip_all)]
-pub async fn request_password_reset(app: &App, email: &Email, links: &Links) -> Result<(), AuthError> {
+pub async fn request_password_reset(
+    app: &App,
+    caller: &Caller,
+    email: &Email,
+    links: &Links,
+) -> Result<(), AuthError> {
+    let event = Event::PasswordResetRequested;
     let Some(record) = app.store.user_by_email(&email.key()).await? else {
+        audit::record(caller, event, Outcome::Skipped, None, Some("unknown_address"));
         return Ok(());
     };
-    let now = app.clock.now();
-    let token = app
-        .tokens
-        .issue_password_reset(record.user.id, record.password_version, now)?;
-    let minutes = (app.tokens.lifetimes().password_reset + 59) / 60;
-    let email = mail::reset_email(&record.user, links.password_reset(&token), minutes);
-    if let Err(e) = app.mailer.send(email).await {
-        tracing::error!(user_id = %record.user.id, error = ?anyhow::Error::from(e), "password reset email not sent");
-    } else {
-        tracing::info!(user_id = %record.user.id, "password reset requested");
-    }
+    let user = &record.user;
+    let sent = send_throttled(app, user, || {
+        let token = app
+            .tokens
+            .issue_password_reset(user.id, record.password_version, app.clock.now())?;
+        let minutes = (app.tokens.lifetimes().password_reset + 59) / 60;
+        Ok(mail::reset_email(user, links.password_reset(&token), minutes))
+    })
+    .await?;
+    audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
     Ok(())
 }
 
@@ -250,48 +410,92 @@ pub fn check_reset_token(app: &App, token: &str) -> Result<(), AuthError> {
 #[tracing::instrument(skip_all)]
 pub async fn set_password(
     app: &App,
+    caller: &Caller,
     token: &str,
     password: &Password,
     confirmation: &str,
 ) -> Result<(), AuthError> {
+    let event = Event::PasswordResetCompleted;
     if password.expose() != confirmation {
+        audit::record(caller, event, Outcome::Failure, None, Some("passwords_differ"));
         return Err(AuthError::PasswordsDiffer);
     }
-    let claims = app
-        .tokens
-        .verify_password_reset(token)
-        .map_err(|InvalidToken| AuthError::InvalidResetToken)?;
+    let Ok(claims) = app.tokens.verify_password_reset(token) else {
+        audit::record(caller, event, Outcome::Failure, None, Some("invalid_token"));
+        return Err(AuthError::InvalidResetToken);
+    };
+    let user_id = Some(claims.user_id);
+    let Some(record) = app.store.user_by_id(claims.user_id).await? else {
+        audit::record(caller, event, Outcome::Failure, user_id, Some("invalid_token"));
+        return Err(AuthError::InvalidResetToken);
+    };
+    if let Err(e) = password_policy::check(password, record.user.username.as_str(), &record.user.email) {
+        audit::record(caller, event, Outcome::Failure, user_id, Some("weak_password"));
+        return Err(AuthError::WeakPassword(e));
+    }
     let hash = app.passwords.hash(password).await?;
     if !app
         .store
         .replace_password(claims.user_id, claims.password_version, &hash)
         .await?
     {
+        audit::record(
+            caller,
+            event,
+            Outcome::Failure,
+            user_id,
+            Some("token_already_used"),
+        );
         return Err(AuthError::InvalidResetToken);
     }
-    tracing::info!(user_id = %claims.user_id, "password reset completed; all sessions revoked");
+    audit::record(caller, event, Outcome::Success, user_id, None);
+    audit::record(
+        caller,
+        Event::PasswordChanged,
+        Outcome::Success,
+        user_id,
+        Some("password_reset"),
+    );
     Ok(())
 }
 
 /// Ends the session a refresh token belongs to (idempotent).
 #[tracing::instrument(skip_all)]
-pub async fn logout(app: &App, refresh_token: &str) -> Result<(), AuthError> {
-    let claims = app
-        .tokens
-        .verify_refresh(refresh_token)
-        .map_err(|InvalidToken| AuthError::InvalidRefreshToken)?;
+pub async fn logout(app: &App, caller: &Caller, refresh_token: &str) -> Result<(), AuthError> {
+    let Ok(claims) = app.tokens.verify_refresh(refresh_token) else {
+        audit::record(
+            caller,
+            Event::LoggedOut,
+            Outcome::Failure,
+            None,
+            Some("invalid_token"),
+        );
+        return Err(AuthError::InvalidRefreshToken);
+    };
     app.store
         .revoke_session(claims.user_id, &claims.session_id)
         .await?;
-    tracing::info!(user_id = %claims.user_id, "logged out");
+    audit::record(
+        caller,
+        Event::LoggedOut,
+        Outcome::Success,
+        Some(claims.user_id),
+        None,
+    );
     Ok(())
 }
 
 /// Ends every session of the user.
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-pub async fn logout_all(app: &App, user_id: UserId) -> Result<(), AuthError> {
+pub async fn logout_all(app: &App, caller: &Caller, user_id: UserId) -> Result<(), AuthError> {
     app.store.revoke_all_sessions(user_id).await?;
-    tracing::info!(user_id = %user_id, "logged out everywhere");
+    audit::record(
+        caller,
+        Event::LoggedOutEverywhere,
+        Outcome::Success,
+        Some(user_id),
+        None,
+    );
     Ok(())
 }
 
@@ -311,17 +515,64 @@ pub fn authenticate(app: &App, access_token: &str) -> Result<UserId, AuthError> 
         .map_err(|InvalidToken| AuthError::InvalidAccessToken)
 }
 
-async fn send_verification_email(app: &App, user: &User, links: &Links) {
-    let now: DateTime<Utc> = app.clock.now();
-    let result = match app.tokens.issue_email_verification(user.id, &user.email, now) {
-        Ok(token) => app
-            .mailer
-            .send(mail::verification_email(user, links.verification(&token)))
-            .await
-            .map_err(Into::into),
+/// What became of an email the service meant to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Sent,
+    Throttled,
+    /// The provider refused or was unreachable (logged); the caller's answer does not change.
+    Failed,
+}
+
+impl Delivery {
+    fn outcome(self) -> Outcome {
+        match self {
+            Delivery::Sent => Outcome::Success,
+            Delivery::Throttled => Outcome::Throttled,
+            Delivery::Failed => Outcome::Failure,
+        }
+    }
+
+    fn reason(self) -> Option<&'static str> {
+        (self == Delivery::Failed).then_some("send_failed")
+    }
+}
+
+/// Sends the email `build` makes to `user` if the address's throttle allows (the token inside is
+/// minted only then). Store failures are errors; a failed send is only logged.
+async fn send_throttled(
+    app: &App,
+    user: &User,
+    build: impl FnOnce() -> anyhow::Result<OutgoingEmail>,
+) -> Result<Delivery, AuthError> {
+    let address_key = app.limits.email_key(&user.email.key());
+    let now = app.clock.now().timestamp();
+    if !app
+        .store
+        .claim_email_send(&address_key, now, &app.limits.email)
+        .await?
+    {
+        return Ok(Delivery::Throttled);
+    }
+    let sent = match build() {
+        Ok(email) => app.mailer.send(email).await.map_err(anyhow::Error::from),
         Err(e) => Err(e),
     };
-    if let Err(e) = result {
-        tracing::error!(user_id = %user.id, error = ?e, "verification email not sent");
+    match sent {
+        Ok(()) => Ok(Delivery::Sent),
+        Err(e) => {
+            tracing::error!(user_id = %user.id, error = ?e, "email not sent");
+            Ok(Delivery::Failed)
+        }
     }
+}
+
+async fn send_verification_email(app: &App, user: &User, links: &Links) -> Result<Delivery, AuthError> {
+    send_throttled(app, user, || {
+        let token = app
+            .tokens
+            .issue_email_verification(user.id, &user.email, app.clock.now())?;
+        Ok(mail::verification_email(user, links.verification(&token)))
+    })
+    .await
 }

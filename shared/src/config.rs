@@ -51,6 +51,17 @@ pub struct TokenLifetimes {
     pub password_reset: i64,
 }
 
+/// Abuse limits (API.md, "Configuration").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbuseSettings {
+    /// Consecutive failed logins for one identifier before backoff starts.
+    pub login_backoff_threshold: i64,
+    /// Least seconds between two emails to one address (0: no spacing).
+    pub email_throttle_seconds: i64,
+    /// Most emails to one address per UTC day.
+    pub email_daily_limit: i64,
+}
+
 /// The service's settings.
 #[derive(Clone)]
 pub struct Config {
@@ -64,6 +75,8 @@ pub struct Config {
     pub jwt_algorithm: Algorithm,
     pub lifetimes: TokenLifetimes,
     pub bcrypt_cost: u32,
+    /// `LOGIN_BACKOFF_THRESHOLD`, `EMAIL_THROTTLE_SECONDS`, `EMAIL_DAILY_LIMIT`.
+    pub abuse: AbuseSettings,
     /// `AWS_ENDPOINT_URL`: an emulator for DynamoDB and SES. When set, missing resources are
     /// created at start.
     pub aws_endpoint_url: Option<String>,
@@ -83,6 +96,7 @@ impl fmt::Debug for Config {
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("lifetimes", &self.lifetimes)
             .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("abuse", &self.abuse)
             .field("aws_endpoint_url", &self.aws_endpoint_url)
             .field("fake_now", &self.fake_now)
             .finish()
@@ -205,6 +219,11 @@ impl Config {
             password_reset: number("RESET_TOKEN_EXPIRATION_SECONDS", 900, 1, YEAR),
         };
         let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
+        let abuse = AbuseSettings {
+            login_backoff_threshold: number("LOGIN_BACKOFF_THRESHOLD", 5, 1, 1000),
+            email_throttle_seconds: number("EMAIL_THROTTLE_SECONDS", 60, 0, 24 * 3600),
+            email_daily_limit: number("EMAIL_DAILY_LIMIT", 10, 1, 10_000),
+        };
         let aws_endpoint_url = get("AWS_ENDPOINT_URL");
         let fake_now = match (get("UCONTACT_FAKE_NOW"), deployment) {
             (None, _) => None,
@@ -237,6 +256,7 @@ impl Config {
                     jwt_algorithm,
                     lifetimes,
                     bcrypt_cost,
+                    abuse,
                     aws_endpoint_url,
                     fake_now,
                 })
@@ -270,6 +290,14 @@ mod tests {
         assert_eq!(c.mailer, MailerKind::Outbox);
         assert_eq!(c.jwt_algorithm, Algorithm::HS256);
         assert_eq!(c.bcrypt_cost, 12);
+        assert_eq!(
+            c.abuse,
+            AbuseSettings {
+                login_backoff_threshold: 5,
+                email_throttle_seconds: 60,
+                email_daily_limit: 10
+            }
+        );
         assert_eq!(
             c.lifetimes,
             TokenLifetimes {

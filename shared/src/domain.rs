@@ -142,6 +142,13 @@ impl Email {
     pub fn key(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// The part before the last `@`.
+    pub fn local_part(&self) -> &str {
+        self.0
+            .rsplit_once('@')
+            .map_or(self.0.as_str(), |(local, _)| local)
+    }
 }
 
 /// A new password: 8–128 characters of any Unicode. Never shown in `Debug` or logs.

@@ -6,6 +6,7 @@
 //! speak in domain types ([`domain`]).
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod aws;
 pub mod clock;
@@ -17,9 +18,11 @@ pub mod http;
 pub mod lambda;
 pub mod mail;
 pub mod password;
+pub mod password_policy;
 pub mod routes;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod tokens;
 
 pub use app::App;

@@ -1,5 +1,6 @@
-//! Logging set-up: JSON lines in Lambda (CloudWatch), readable lines locally, level from
-//! `RUST_LOG` (default `info`).
+//! Logging set-up: JSON lines in Lambda (CloudWatch), readable lines locally (or JSON lines with
+//! `LOG_FORMAT=json`), level from `RUST_LOG` (default `info`). Audit events (target `audit`) are
+//! ordinary events with flat fields, so either format carries them whole.
 
 use tracing_subscriber::EnvFilter;
 
@@ -19,9 +20,20 @@ pub fn init_lambda() {
         .try_init();
 }
 
-/// Human-readable logs on standard error for the local server.
+/// Logs on standard error for the local server: human-readable, or JSON lines when
+/// `LOG_FORMAT=json` (for log shippers, and for tests that read the audit trail).
 pub fn init_local() {
     use std::io::IsTerminal;
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_current_span(false)
+            .with_ansi(false)
+            .with_writer(std::io::stderr)
+            .try_init();
+        return;
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
         .with_ansi(std::io::stderr().is_terminal())

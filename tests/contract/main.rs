@@ -1,6 +1,7 @@
 //! The contract suite: every route of ../shared/API.md exercised from outside the process, against
 //! a freshly spawned `ucontact-local` per test (its own data dir, port 0).
 
+mod abuse;
 mod contacts;
 mod email_verification;
 mod http_conventions;

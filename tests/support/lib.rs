@@ -17,6 +17,9 @@ pub use proxy::Proxy;
 /// A password that passes every rule.
 pub const PASSWORD: &str = "correct-horse-battery-staple";
 
+/// The `User-Agent` of every request the harness sends (the audit trail records it).
+pub const USER_AGENT: &str = "ucontact-tests/1";
+
 /// Which adapters the servers under test run on, from `UCONTACT_TEST_BACKEND`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -102,15 +105,15 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// The backend of `UCONTACT_TEST_BACKEND`, cheap bcrypt for speed, and otherwise the defaults
-    /// a user gets.
+    /// The backend of `UCONTACT_TEST_BACKEND`, cheap bcrypt for speed, no spacing between emails
+    /// to one address (tests register and then reset at once; tests/contract/abuse.rs checks the
+    /// default spacing), JSON logs, and otherwise the defaults a user gets.
     fn default() -> Self {
-        let mut env = match Backend::from_env() {
+        let env = match Backend::from_env() {
             Backend::Embedded => HashMap::new(),
             Backend::Aws => aws_env(&aws_endpoint()),
         };
-        env.insert("BCRYPT_COST".into(), "4".into());
-        Self { env }
+        Self::test_defaults(env)
     }
 }
 
@@ -122,8 +125,13 @@ impl Settings {
 
     /// Settings on DynamoDB + SES whatever `UCONTACT_TEST_BACKEND` says.
     pub fn aws() -> Self {
-        let mut env = aws_env(&aws_endpoint());
+        Self::test_defaults(aws_env(&aws_endpoint()))
+    }
+
+    fn test_defaults(mut env: HashMap<String, String>) -> Self {
         env.insert("BCRYPT_COST".into(), "4".into());
+        env.insert("EMAIL_THROTTLE_SECONDS".into(), "0".into());
+        env.insert("LOG_FORMAT".into(), "json".into());
         Self { env }
     }
 
@@ -263,6 +271,7 @@ impl Server {
                 panic!("server did not start: stdout {line:?}\n{log}")
             });
         let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .build()
@@ -324,6 +333,17 @@ impl Server {
     /// Everything the server has logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.data_dir().join("server.log")).unwrap_or_default()
+    }
+
+    /// The fields of every audit event logged so far, oldest first (the test servers log JSON
+    /// lines: `LOG_FORMAT=json`).
+    pub fn audit_events(&self) -> Vec<Value> {
+        self.log()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["target"] == "audit")
+            .map(|line| line["fields"].clone())
+            .collect()
     }
 
     pub fn url(&self, path: &str) -> String {

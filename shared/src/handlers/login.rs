@@ -15,6 +15,12 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let username = fields.string("username");
     let password = fields.string("password");
     fields.finish()?;
-    let tokens = auth::login(app, &present(username)?, &present(password)?).await?;
+    let tokens = auth::login(
+        app,
+        &http::caller(&request),
+        &present(username)?,
+        &present(password)?,
+    )
+    .await?;
     Ok(http::json(StatusCode::OK, &TokensOut::from(tokens)))
 }

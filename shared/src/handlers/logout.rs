@@ -6,6 +6,6 @@ use crate::http::{self, ApiError, Request, Response};
 
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let token = http::json_field(&request, "refresh_token", |s| Ok(s.to_owned()))?;
-    auth::logout(app, &token).await?;
+    auth::logout(app, &http::caller(&request), &token).await?;
     Ok(http::no_content())
 }

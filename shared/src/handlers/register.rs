@@ -21,6 +21,12 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         email: present(email)?,
         password: present(password)?,
     };
-    let user = auth::register(app, registration, &http::links(app, &request)).await?;
+    let user = auth::register(
+        app,
+        &http::caller(&request),
+        registration,
+        &http::links(app, &request),
+    )
+    .await?;
     Ok(http::json(StatusCode::CREATED, &UserOut::from(&user)))
 }

@@ -10,7 +10,7 @@ use crate::http::{self, ApiError, Request, Response};
 
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let email = http::json_field(&request, "email", Email::parse)?;
-    auth::request_password_reset(app, &email, &http::links(app, &request)).await?;
+    auth::request_password_reset(app, &http::caller(&request), &email, &http::links(app, &request)).await?;
     Ok(http::message(
         StatusCode::OK,
         "If the email exists, a reset link was sent.",

@@ -17,6 +17,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     fields.finish()?;
     auth::set_password(
         app,
+        &http::caller(&request),
         &present(token)?,
         &present(password)?,
         &present(confirmation)?,

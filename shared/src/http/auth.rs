@@ -1,4 +1,5 @@
-//! Who is calling: Bearer access tokens, and where links in emails should point.
+//! Who is calling: Bearer access tokens, the caller's address and agent for the audit trail, and
+//! where links in emails should point.
 
 use http::header;
 use lambda_http::RequestExt;
@@ -6,6 +7,7 @@ use lambda_http::request::RequestContext;
 
 use super::{ApiError, Request, detail};
 use crate::app::App;
+use crate::audit::Caller;
 use crate::auth::{self, Links};
 use crate::domain::UserId;
 
@@ -24,6 +26,29 @@ pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
 /// The user of a valid access token, checked without a store read.
 pub fn require_user(app: &App, request: &Request) -> Result<UserId, ApiError> {
     Ok(auth::authenticate(app, bearer_token(request)?)?)
+}
+
+/// Who sent the request, from the trusted request context: API Gateway's (or the one the local
+/// server builds the same way) source IP, user agent and request id; never from headers a client
+/// can forge, such as `X-Forwarded-For`.
+pub fn caller(request: &Request) -> Caller {
+    let mut caller = Caller::default();
+    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() {
+        caller.source_ip = context.http.source_ip.clone();
+        caller.user_agent = context.http.user_agent.clone();
+        caller.request_id = context.request_id.clone();
+    }
+    if caller.request_id.is_none() {
+        caller.request_id = request.lambda_context_ref().map(|c| c.request_id.clone());
+    }
+    if caller.user_agent.is_none() {
+        caller.user_agent = request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    }
+    caller
 }
 
 /// The base URL the local server put on a request: its own listening address.

@@ -30,6 +30,7 @@ pub mod detail {
     pub const BODY_PARSE: &str = "There was an error parsing the body";
     pub const CONTACT_NOT_FOUND: &str = "Contact not found";
     pub const CONTACT_EMAIL_TAKEN: &str = "Contact with this email already exists";
+    pub const TOO_MANY_ATTEMPTS: &str = "Too many failed attempts, try again later";
 }
 
 /// One entry of a FastAPI-shaped 422 body.
@@ -78,6 +79,9 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 429 with `Retry-After`.
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after: i64 },
     /// 503 with `Retry-After`.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -121,6 +125,14 @@ impl ApiError {
             ApiError::MethodNotAllowed => {
                 response::message_detail(StatusCode::METHOD_NOT_ALLOWED, detail::METHOD_NOT_ALLOWED)
             }
+            ApiError::TooManyAttempts { retry_after } => {
+                let mut response =
+                    response::message_detail(StatusCode::TOO_MANY_REQUESTS, detail::TOO_MANY_ATTEMPTS);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                response
+            }
             ApiError::Unavailable(cause) => {
                 tracing::warn!(error = ?cause, "answering 503");
                 let mut response =
@@ -159,6 +171,10 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidVerificationToken => ApiError::bad_request(detail::INVALID_VERIFICATION),
             AuthError::InvalidResetToken => ApiError::bad_request(detail::INVALID_RESET),
             AuthError::PasswordsDiffer => ApiError::bad_request(detail::PASSWORDS_DIFFER),
+            AuthError::WeakPassword(e) => {
+                ApiError::Validation(vec![Issue::field("body", "password", e.kind, e.message)])
+            }
+            AuthError::TooManyAttempts { retry_after } => ApiError::TooManyAttempts { retry_after },
             AuthError::Store(e) => e.into(),
             AuthError::Unexpected(cause) => ApiError::Unexpected(cause),
         }

@@ -15,10 +15,6 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// A link the local outbox may log so that a developer can click it: the verification link.
-    /// Reset links are credentials for the account and are never set here (nor logged anywhere);
-    /// locally they are read from the `.eml` file.
-    pub loggable_link: Option<String>,
 }
 
 impl std::fmt::Debug for OutgoingEmail {
@@ -58,7 +54,6 @@ pub fn verification_email(user: &User, link: String) -> OutgoingEmail {
             "Confirm email",
             "If you did not create a UContact account, ignore this email.",
         ),
-        loggable_link: Some(link),
     }
 }
 
@@ -79,7 +74,6 @@ pub fn reset_email(user: &User, link: String, valid_minutes: i64) -> OutgoingEma
             "Reset password",
             "If you did not ask for this, ignore this email: your password stays as it is.",
         ),
-        loggable_link: None,
     }
 }
 

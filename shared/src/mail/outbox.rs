@@ -76,14 +76,8 @@ impl Mailer for OutboxMailer {
             .await
             .with_context(|| format!("Failed to write {}", path.display()))
             .map_err(MailError)?;
-        match &email.loggable_link {
-            Some(link) => {
-                tracing::info!(to = %email.to, subject = %email.subject, file = %path.display(), %link, "email written to the outbox")
-            }
-            None => {
-                tracing::info!(to = %email.to, subject = %email.subject, file = %path.display(), "email written to the outbox")
-            }
-        }
+        // The links inside are credentials: the log names the file, never its content.
+        tracing::info!(to = %email.to, subject = %email.subject, file = %path.display(), "email written to the outbox");
         Ok(())
     }
 }

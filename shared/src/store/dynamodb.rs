@@ -9,6 +9,8 @@
 //! | user id counter | `COUNTER` | `USER_ID` |
 //! | contact | `USER#<id>` | `CONTACT#<contact id, 20 digits>` |
 //! | contact email guard (holds the contact id) | `USER#<id>` | `CONTACTEMAIL#<email key>` |
+//! | login backoff state of an identifier (with `ttl`) | `LOGIN#<keyed hash>` | `LOGIN` |
+//! | email-send count of an address (with `ttl`) | `MAILSEND#<keyed hash>` | `MAILSEND` |
 //!
 //! A user's contacts live in the user's partition, so listing them is one `Query` (paged by
 //! DynamoDB per MB); zero-padded ids keep them in id order. Contact ids come from the profile's
@@ -43,6 +45,7 @@ use crate::domain::{
     Contact, ContactId, ContactInput, Description, Email, PasswordHash, PersonName, Phone, User, UserId,
     UserRecord, Username,
 };
+use crate::throttle::{AttemptState, EmailThrottle, Gate, LoginBackoff, STATE_RETENTION_SECONDS, SendState};
 
 /// The table's key schema and TTL attribute: template.yaml declares exactly these (a test checks).
 pub mod schema {
@@ -95,6 +98,51 @@ fn contact_key(user_id: UserId, id: ContactId) -> Item {
 
 fn contact_email_key(user_id: UserId, email_key: &str) -> Item {
     key(format!("USER#{user_id}"), &format!("CONTACTEMAIL#{email_key}"))
+}
+
+fn login_attempts_key(login_key: &str) -> Item {
+    key(format!("LOGIN#{login_key}"), "LOGIN")
+}
+
+fn email_sends_key(address_key: &str) -> Item {
+    key(format!("MAILSEND#{address_key}"), "MAILSEND")
+}
+
+/// How often an email-send claim is retried when a concurrent claim for the address got there first.
+const EMAIL_CLAIM_ATTEMPTS: usize = 3;
+
+/// The backoff rule as a DynamoDB condition: the attempt may run when there is no state, fewer
+/// failures than the threshold, or the window of the current count has passed. Built from
+/// [`LoginBackoff::windows`], so the rule has one definition.
+fn backoff_condition(backoff: &LoginBackoff, now_ms: i64) -> (String, Item) {
+    let mut clauses = vec![
+        "attribute_not_exists(PK)".to_owned(),
+        "failures < :threshold".to_owned(),
+    ];
+    let mut values = HashMap::from([(":threshold".to_owned(), n(backoff.threshold))]);
+    let windows = backoff.windows();
+    for (i, (failures, window)) in windows.iter().enumerate() {
+        let compare = if i + 1 == windows.len() { ">=" } else { "=" };
+        clauses.push(format!("(failures {compare} :f{i} AND last_at_ms <= :c{i})"));
+        values.insert(format!(":f{i}"), n(*failures));
+        values.insert(format!(":c{i}"), n(now_ms - window));
+    }
+    (clauses.join(" OR "), values)
+}
+
+fn attempt_state(item: &Item) -> anyhow::Result<AttemptState> {
+    Ok(AttemptState {
+        failures: read_number(item, "failures")?,
+        last_at_ms: read_number(item, "last_at_ms")?,
+    })
+}
+
+fn send_state(item: &Item) -> anyhow::Result<SendState> {
+    Ok(SendState {
+        day: read_number(item, "day")?,
+        sent: read_number(item, "sent")?,
+        last_at: read_number(item, "last_at")?,
+    })
 }
 
 /// How often a contact write is retried when a concurrent write to the same contact got there first.
@@ -651,7 +699,7 @@ impl Store for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
-    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<(), StoreError> {
         let mut item = session_key(session.user_id, &session.id);
         item.extend([
             (
@@ -663,15 +711,140 @@ impl Store for DynamoStore {
             ("revoked".to_owned(), AttributeValue::Bool(false)),
             (TTL.to_owned(), n(session.expires_at)),
         ]);
-        self.client
-            .put_item()
+        let clear = Delete::builder()
             .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
+            .set_key(Some(login_attempts_key(login_key)))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        match self
+            .transact(vec![
+                self.put(item, "attribute_not_exists(PK)", None)?,
+                TransactWriteItem::builder().delete(clear).build(),
+            ])
+            .await?
+        {
+            Outcome::Committed => Ok(()),
+            Outcome::ConditionFailed(_) => Err(StoreError::Unexpected(anyhow!("session id collision"))),
+        }
+    }
+
+    async fn begin_login_attempt(
+        &self,
+        login_key: &str,
+        now_ms: i64,
+        backoff: &LoginBackoff,
+    ) -> Result<Gate, StoreError> {
+        let (condition, mut values) = backoff_condition(backoff, now_ms);
+        values.extend([
+            (":zero".to_owned(), n(0)),
+            (":one".to_owned(), n(1)),
+            (":now".to_owned(), n(now_ms)),
+            (":ttl".to_owned(), n(now_ms / 1000 + STATE_RETENTION_SECONDS)),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(login_attempts_key(login_key)))
+            .update_expression(
+                "SET failures = if_not_exists(failures, :zero) + :one, last_at_ms = :now, #ttl = :ttl",
+            )
+            .condition_expression(condition)
+            .expression_attribute_names("#ttl", TTL)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        let refused = match result {
+            Ok(_) => return Ok(Gate::Open),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    refused,
+                )) => refused.item.clone(),
+                _ => return Err(unavailable_or_unexpected(e, "DynamoDB UpdateItem (login attempt) failed")),
+            },
+        };
+        // The state that refused the attempt says how long to wait (read it if it did not come back).
+        let item = match refused {
+            Some(item) => Some(item),
+            None => self.get(login_attempts_key(login_key)).await?,
+        };
+        let state = item
+            .as_ref()
+            .map(attempt_state)
+            .transpose()
+            .map_err(|e| StoreError::Unexpected(e.context("Malformed login attempt item")))?;
+        Ok(match backoff.gate(state, now_ms) {
+            Gate::Open => Gate::Locked { retry_after_ms: 1000 },
+            locked => locked,
+        })
+    }
+
+    async fn clear_login_attempts(&self, login_key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(login_attempts_key(login_key)))
             .send()
             .await
-            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB PutItem (session) failed"))?;
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB DeleteItem (login attempts) failed"))?;
         Ok(())
+    }
+
+    async fn claim_email_send(
+        &self,
+        address_key: &str,
+        now: i64,
+        throttle: &EmailThrottle,
+    ) -> Result<bool, StoreError> {
+        // Read, decide with the shared rule, then write only if nobody wrote in between.
+        for _ in 0..EMAIL_CLAIM_ATTEMPTS {
+            let item = self.get(email_sends_key(address_key)).await?;
+            let state = item
+                .as_ref()
+                .map(send_state)
+                .transpose()
+                .map_err(|e| StoreError::Unexpected(e.context("Malformed email send item")))?;
+            let Some(next) = throttle.send(state, now) else {
+                return Ok(false);
+            };
+            let mut put = email_sends_key(address_key);
+            put.extend([
+                ("day".to_owned(), n(next.day)),
+                ("sent".to_owned(), n(next.sent)),
+                ("last_at".to_owned(), n(next.last_at)),
+                (TTL.to_owned(), n(now + STATE_RETENTION_SECONDS)),
+            ]);
+            let request = self.client.put_item().table_name(&self.table).set_item(Some(put));
+            let request = match state {
+                None => request.condition_expression("attribute_not_exists(PK)"),
+                Some(seen) => request
+                    .condition_expression("#day = :day AND sent = :sent AND last_at = :last")
+                    .expression_attribute_names("#day", "day")
+                    .expression_attribute_values(":day", n(seen.day))
+                    .expression_attribute_values(":sent", n(seen.sent))
+                    .expression_attribute_values(":last", n(seen.last_at)),
+            };
+            match request.send().await {
+                Ok(_) => return Ok(true),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    return Err(unavailable_or_unexpected(
+                        e,
+                        "DynamoDB PutItem (email send) failed",
+                    ));
+                }
+            }
+        }
+        // Still contended after a few tries: many sends to one address at once; refuse this one.
+        Ok(false)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %rotation.user_id))]

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     Contact, ContactId, ContactInput, Email, PasswordHash, User, UserId, UserRecord, Username,
 };
+use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
 
 /// A failure of the store itself, not of the request.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +115,30 @@ pub trait Store: Send + Sync {
         hash: &PasswordHash,
     ) -> Result<bool, StoreError>;
 
-    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
+    /// Creates a session and, in the same step, clears the login failures of `login_key` (the
+    /// password was right).
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<(), StoreError>;
+
+    /// Lets a login attempt for `login_key` through the backoff gate and counts it, or refuses
+    /// it, in one atomic step: concurrent attempts see each other's counts.
+    async fn begin_login_attempt(
+        &self,
+        login_key: &str,
+        now_ms: i64,
+        backoff: &LoginBackoff,
+    ) -> Result<Gate, StoreError>;
+
+    /// Forgets the failures of `login_key` (a correct password that did not start a session).
+    async fn clear_login_attempts(&self, login_key: &str) -> Result<(), StoreError>;
+
+    /// Records one email to the address of `address_key` if the throttle allows it, in one
+    /// atomic step. `true`: send it.
+    async fn claim_email_send(
+        &self,
+        address_key: &str,
+        now: i64,
+        throttle: &EmailThrottle,
+    ) -> Result<bool, StoreError>;
 
     /// Rotates a session's current token id in one conditional step; presenting a retired token
     /// revokes the session in the same step.

@@ -22,6 +22,7 @@ use crate::domain::{
     Contact, ContactId, ContactInput, Description, Email, PasswordHash, PersonName, Phone, User, UserId,
     UserRecord, Username,
 };
+use crate::throttle::{AttemptState, EmailThrottle, Gate, LoginBackoff, STATE_RETENTION_SECONDS, SendState};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -65,6 +66,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, id),
         UNIQUE (user_id, email_key)
     ) STRICT;
+"#,
+    r#"
+    CREATE TABLE login_attempts (
+        key      TEXT    PRIMARY KEY,
+        failures   INTEGER NOT NULL,
+        last_at_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX login_attempts_by_age ON login_attempts(last_at_ms);
+    CREATE TABLE email_sends (
+        key     TEXT    PRIMARY KEY,
+        day     INTEGER NOT NULL,
+        sent    INTEGER NOT NULL,
+        last_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX email_sends_by_age ON email_sends(last_at);
 "#,
 ];
 
@@ -357,8 +373,9 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
-    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<(), StoreError> {
         let session = session.clone();
+        let login_key = login_key.to_owned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Housekeeping: this user's ended sessions can never be used again.
@@ -377,8 +394,99 @@ impl Store for SqliteStore {
                     session.expires_at
                 ],
             )?;
+            tx.execute("DELETE FROM login_attempts WHERE key = ?1", [login_key])?;
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn begin_login_attempt(
+        &self,
+        login_key: &str,
+        now_ms: i64,
+        backoff: &LoginBackoff,
+    ) -> Result<Gate, StoreError> {
+        let (key, backoff) = (login_key.to_owned(), *backoff);
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Housekeeping: state nobody has touched for days is forgotten.
+            tx.execute(
+                "DELETE FROM login_attempts WHERE last_at_ms < ?1",
+                [now_ms - STATE_RETENTION_SECONDS * 1000],
+            )?;
+            let state = tx
+                .query_row(
+                    "SELECT failures, last_at_ms FROM login_attempts WHERE key = ?1",
+                    [&key],
+                    |row| {
+                        Ok(AttemptState {
+                            failures: row.get(0)?,
+                            last_at_ms: row.get(1)?,
+                        })
+                    },
+                )
+                .optional()?;
+            let gate = backoff.gate(state, now_ms);
+            if gate == Gate::Open {
+                let next = backoff.count(state, now_ms);
+                tx.execute(
+                    "INSERT INTO login_attempts (key, failures, last_at_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at_ms = excluded.last_at_ms",
+                    params![key, next.failures, next.last_at_ms],
+                )?;
+            }
+            tx.commit()?;
+            Ok(gate)
+        })
+        .await
+    }
+
+    async fn clear_login_attempts(&self, login_key: &str) -> Result<(), StoreError> {
+        let key = login_key.to_owned();
+        self.call(move |conn| {
+            conn.execute("DELETE FROM login_attempts WHERE key = ?1", [key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim_email_send(
+        &self,
+        address_key: &str,
+        now: i64,
+        throttle: &EmailThrottle,
+    ) -> Result<bool, StoreError> {
+        let (key, throttle) = (address_key.to_owned(), *throttle);
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM email_sends WHERE last_at < ?1",
+                [now - STATE_RETENTION_SECONDS],
+            )?;
+            let state = tx
+                .query_row(
+                    "SELECT day, sent, last_at FROM email_sends WHERE key = ?1",
+                    [&key],
+                    |row| {
+                        Ok(SendState {
+                            day: row.get(0)?,
+                            sent: row.get(1)?,
+                            last_at: row.get(2)?,
+                        })
+                    },
+                )
+                .optional()?;
+            let Some(next) = throttle.send(state, now) else {
+                return Ok(false);
+            };
+            tx.execute(
+                "INSERT INTO email_sends (key, day, sent, last_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (key) DO UPDATE SET day = excluded.day, sent = excluded.sent, last_at = excluded.last_at",
+                params![key, next.day, next.sent, next.last_at],
+            )?;
+            tx.commit()?;
+            Ok(true)
         })
         .await
     }

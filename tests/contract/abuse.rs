@@ -1,0 +1,366 @@
+//! Abuse resistance: login backoff per identifier, email throttling per address, weak passwords,
+//! and the audit trail. Run on SQLite and, by scripts/test, on DynamoDB + SES (moto).
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use ucontact_tests::{Answer, PASSWORD, Server, Settings, USER_AGENT, tokens_of};
+
+const TOO_MANY: &str = "Too many failed attempts, try again later";
+const BAD_LOGIN: &str = "Incorrect username or password";
+
+/// Asserts a backoff refusal and returns its `Retry-After` in seconds.
+#[track_caller]
+fn retry_after(answer: &Answer) -> u64 {
+    answer.assert_detail(429, TOO_MANY);
+    let seconds: u64 = answer
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("429 without a Retry-After in seconds: {:?}", answer.headers));
+    assert!((1..=900).contains(&seconds), "Retry-After {seconds}");
+    seconds
+}
+
+/// Two answers a client can't tell apart: status, body bytes and every header but `date`.
+#[track_caller]
+fn assert_same_answer(a: &Answer, b: &Answer) {
+    let headers = |answer: &Answer| {
+        let mut headers: Vec<(String, Vec<u8>)> = answer
+            .headers
+            .iter()
+            .filter(|(name, _)| name.as_str() != "date")
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .collect();
+        headers.sort();
+        headers
+    };
+    assert_eq!((a.status, &a.text), (b.status, &b.text));
+    assert_eq!(headers(a), headers(b));
+}
+
+fn count(events: &[Value], event: &str) -> usize {
+    events.iter().filter(|e| e["event"] == event).count()
+}
+
+#[tokio::test]
+async fn failures_past_the_threshold_back_off_and_a_correct_password_clears_them() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    for _ in 0..5 {
+        app.login("johndoe", "wrong-password")
+            .await
+            .assert_detail(401, BAD_LOGIN);
+    }
+    // Inside the window even the right password is refused, before any password check; the
+    // identifier is normalized, so another spelling of the username shares the backoff.
+    assert_eq!(retry_after(&app.login("johndoe", PASSWORD).await), 1);
+    assert_eq!(retry_after(&app.login("JohnDoe", "wrong-password").await), 1);
+    let events = app.audit_events();
+    assert_eq!(count(&events, "login_failed"), 5);
+    assert_eq!(count(&events, "login_throttled"), 2);
+
+    // After the window one more attempt runs; failing, it doubles the window.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.login("johndoe", "wrong-password")
+        .await
+        .assert_detail(401, BAD_LOGIN);
+    assert_eq!(retry_after(&app.login("johndoe", "wrong-password").await), 2);
+
+    // A correct password after the window logs in and clears the count.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokens_of(&app.login("johndoe", PASSWORD).await);
+    for _ in 0..5 {
+        app.login("johndoe", "wrong-password")
+            .await
+            .assert_detail(401, BAD_LOGIN);
+    }
+    retry_after(&app.login("johndoe", "wrong-password").await);
+}
+
+#[tokio::test]
+async fn unknown_identifiers_back_off_exactly_like_known_ones() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let mut last = Vec::new();
+    for identifier in ["johndoe", "nobody", "john@example.com", "nobody@example.com"] {
+        for _ in 0..5 {
+            app.login(identifier, "wrong-password")
+                .await
+                .assert_detail(401, BAD_LOGIN);
+        }
+        let refused = app.login(identifier, "wrong-password").await;
+        retry_after(&refused);
+        last.push(refused);
+    }
+    for refused in &last[1..] {
+        assert_same_answer(&last[0], refused);
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_only_threshold_password_checks() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let started = Instant::now();
+    let answers = join_all((0..50).map(|_| app.login("johndoe", "wrong-password"))).await;
+    let elapsed = started.elapsed();
+    let checked = answers.iter().filter(|a| a.status == 401).count();
+    let refused = answers.iter().filter(|a| a.status == 429).count();
+    assert_eq!(
+        checked + refused,
+        50,
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    // After the 5th attempt the windows are 1 s, 2 s, 4 s...: within `elapsed`, at most
+    // floor(log2(elapsed + 1)) more attempts can have been let through.
+    let by_windows = (elapsed.as_secs_f64() + 1.0).log2().floor() as usize;
+    assert!(
+        (5..=5 + by_windows).contains(&checked),
+        "{checked} password checks in {elapsed:?} (bound {})",
+        5 + by_windows
+    );
+    // Each password check is one login_failed event; each refusal one login_throttled.
+    let events = app.audit_events();
+    assert_eq!(count(&events, "login_failed"), checked);
+    assert_eq!(count(&events, "login_throttled"), refused);
+    eprintln!(
+        "burst of 50 parallel wrong guesses: {checked} password checks, {refused} answered 429, in {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn emails_to_one_address_are_spaced_and_the_answers_do_not_tell() {
+    // The default spacing: 60 s between two emails to one address.
+    let app = Server::start_with(Settings::default().with("EMAIL_THROTTLE_SECONDS", "60")).await;
+    assert_eq!(
+        app.register("johndoe", "john@example.com", PASSWORD).await.status,
+        201
+    );
+    for path in ["/api/auth/reset-password", "/api/auth/request_email"] {
+        // The registration email counts: this one is throttled...
+        let throttled = app.post_json(path, json!({"email": "john@example.com"})).await;
+        // ...and answers exactly like an address nobody has.
+        let unknown = app.post_json(path, json!({"email": "nobody@example.com"})).await;
+        assert_eq!(throttled.status, 200, "{}", throttled.text);
+        assert_same_answer(&throttled, &unknown);
+    }
+    assert_eq!(app.emails_to("john@example.com").await.len(), 1);
+    let events = app.audit_events();
+    let throttled: Vec<_> = events
+        .iter()
+        .filter(|e| e["outcome"] == "throttled")
+        .map(|e| e["event"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        throttled,
+        ["password_reset_requested", "verification_email_requested"]
+    );
+}
+
+#[tokio::test]
+async fn sent_and_throttled_emails_answer_alike_and_each_day_has_a_limit() {
+    let settings = Settings::default()
+        .with("EMAIL_THROTTLE_SECONDS", "1")
+        .with("EMAIL_DAILY_LIMIT", "3");
+    let app = Server::start_with(settings).await;
+    app.register("johndoe", "john@example.com", PASSWORD).await; // email 1
+    let reset = || app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let sent = reset().await; // email 2
+    let too_soon = reset().await; // within 1 s: throttled
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let sent_again = reset().await; // email 3
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let over_limit = reset().await; // the 4th today: throttled
+    let unknown = app
+        .post_json("/api/auth/reset-password", json!({"email": "nobody@example.com"}))
+        .await;
+    for answer in [&too_soon, &sent_again, &over_limit, &unknown] {
+        assert_same_answer(&sent, answer);
+    }
+    let emails = app.emails_to("john@example.com").await;
+    let subjects: Vec<_> = emails.iter().map(|e| e.subject.as_str()).collect();
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert_eq!(
+        emails
+            .iter()
+            .filter(|e| e.link(&app.url("/auth/reset-password/")).is_some())
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn registration_refuses_common_passwords_and_the_username_or_local_part() {
+    let app = Server::start().await;
+    for (username, email, password, says) in [
+        ("johndoe", "john@example.com", "password1", "too common"),
+        ("johndoe", "john@example.com", "QwertyUIOP", "too common"),
+        ("johndoe", "john@example.com", "iloveyou1", "too common"),
+        ("john_smith_77", "john@example.com", "John_Smith_77", "username"),
+        (
+            "johndoe",
+            "jane.doe.1980@example.com",
+            "Jane.Doe.1980",
+            "local part",
+        ),
+    ] {
+        let answer = app.register(username, email, password).await;
+        answer.assert_422_on("password");
+        let issue = &answer.json()["detail"][0];
+        assert_eq!(issue["loc"], json!(["body", "password"]), "{}", answer.text);
+        assert!(
+            issue["msg"].as_str().unwrap_or_default().contains(says),
+            "{}",
+            answer.text
+        );
+        assert!(
+            !answer.text.contains(password),
+            "the password is echoed: {}",
+            answer.text
+        );
+    }
+    // Nothing was created: the same names register with a sound password.
+    assert_eq!(
+        app.register("johndoe", "john@example.com", PASSWORD).await.status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn set_password_refuses_weak_passwords_and_the_link_still_works() {
+    let app = Server::start().await;
+    app.verified_user("john_smith_77", "john@example.com").await;
+    app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
+        .await;
+    let token = app.reset_token("john@example.com").await;
+    let set = |password: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                "/api/auth/set-password",
+                &[
+                    ("token", token.as_str()),
+                    ("password", password),
+                    ("confirm_password", password),
+                ],
+            )
+            .await
+        }
+    };
+    set("sunshine1").await.assert_422_on("password");
+    set("JOHN_SMITH_77").await.assert_422_on("password");
+    set("JOHN").await.assert_422_on("password"); // too short, as before
+    // The refusals did not spend the link, nor change the password.
+    tokens_of(&app.login("john_smith_77", PASSWORD).await);
+    assert_eq!(set("a-new-and-uncommon-passphrase").await.status, 200);
+    tokens_of(&app.login("john_smith_77", "a-new-and-uncommon-passphrase").await);
+}
+
+#[tokio::test]
+async fn every_auth_event_is_audited_with_its_caller_and_no_secret_is_logged() {
+    let secret = "a-jwt-secret-that-must-never-be-logged-0123456789";
+    let app = Server::start_with(Settings::default().with("JWT_SECRET", secret)).await;
+    let user = app.verified_user("johndoe", "john@example.com").await;
+    let verification = app.verification_token("john@example.com").await;
+    app.login("johndoe", "a-wrong-password-attempt").await;
+    let tokens = app.tokens("johndoe").await;
+    let rotated = tokens_of(&app.refresh(&tokens.refresh).await);
+    app.refresh(&tokens.refresh).await; // reuse: the session is revoked
+    app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
+        .await;
+    app.post_json("/api/auth/reset-password", json!({"email": "nobody@example.com"}))
+        .await;
+    let reset = app.reset_token("john@example.com").await;
+    let new_password = "the-next-passphrase";
+    app.post_form(
+        "/api/auth/set-password",
+        &[
+            ("token", &reset),
+            ("password", new_password),
+            ("confirm_password", new_password),
+        ],
+    )
+    .await;
+    let fresh = tokens_of(&app.login("johndoe", new_password).await);
+    app.post_json("/api/auth/logout", json!({"refresh_token": fresh.refresh}))
+        .await;
+    app.post_with_token("/api/auth/logout-all", &fresh.access).await;
+    app.post_json("/api/auth/request_email", json!({"email": "john@example.com"}))
+        .await;
+
+    let events = app.audit_events();
+    let seen: Vec<(&str, &str, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap_or("?"),
+                e["outcome"].as_str().unwrap_or("?"),
+                e["reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("user_registered", "success", None),
+            ("email_verified", "success", None),
+            ("login_failed", "failure", Some("wrong_password")),
+            ("login_succeeded", "success", None),
+            ("refresh_rotated", "success", None),
+            ("refresh_reuse_detected", "failure", Some("session_revoked")),
+            ("password_reset_requested", "success", None),
+            ("password_reset_requested", "skipped", Some("unknown_address")),
+            ("password_reset_completed", "success", None),
+            ("password_changed", "success", Some("password_reset")),
+            ("login_succeeded", "success", None),
+            ("logged_out", "success", None),
+            ("logged_out_everywhere", "success", None),
+            (
+                "verification_email_requested",
+                "skipped",
+                Some("already_verified")
+            ),
+        ]
+    );
+    let user_id = &user["id"];
+    for event in &events {
+        let unknown_address = event["reason"] == "unknown_address";
+        assert_eq!(
+            &event["user_id"],
+            if unknown_address { &Value::Null } else { user_id },
+            "{event}"
+        );
+        assert_eq!(event["source_ip"], "127.0.0.1", "{event}");
+        assert_eq!(event["user_agent"], USER_AGENT, "{event}");
+        assert!(
+            event["request_id"].as_str().is_some_and(|id| id.len() >= 16),
+            "{event}"
+        );
+    }
+    // One request id per request: only set-password logs two events under one id.
+    let mut ids: Vec<_> = events.iter().map(|e| e["request_id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), events.len() - 1);
+
+    let log = app.log();
+    for secret in [
+        secret,
+        PASSWORD,
+        "a-wrong-password-attempt",
+        new_password,
+        &tokens.access,
+        &tokens.refresh,
+        &rotated.refresh,
+        &fresh.access,
+        &verification,
+        &reset,
+        "$2b$",
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+}
