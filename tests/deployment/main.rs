@@ -6,6 +6,7 @@ mod cfn;
 mod events;
 mod permissions;
 mod routes;
+mod throttling;
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;

@@ -20,12 +20,12 @@ const SMALLEST_MB: u64 = 128;
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
 const EXPECTED: [(&str, u64, &[&str], bool); 18] = [
-    ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem"], true),
-    ("login",               ONE_VCPU_MB, &["GetItem", "PutItem"], false),
+    ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], true),
+    ("login",               ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
     ("confirm-email",       SMALLEST_MB, &["GetItem", "UpdateItem"], false),
-    ("request-email",       SMALLEST_MB, &["GetItem"], true),
-    ("reset-password",      SMALLEST_MB, &["GetItem"], true),
+    ("request-email",       SMALLEST_MB, &["GetItem", "PutItem"], true),
+    ("reset-password",      SMALLEST_MB, &["GetItem", "PutItem"], true),
     // Only checks the reset token's signature: no store, no email.
     ("reset-password-form", SMALLEST_MB, &[], false),
     ("set-password",        ONE_VCPU_MB, &["GetItem", "UpdateItem"], false),
