@@ -29,9 +29,7 @@ fn every_route_is_throttled_and_the_expensive_ones_more_strictly() {
     let template = Template::load();
     let api = &template.resource("Api")["Properties"];
     let (default_burst, default_rate) = limits(&api["DefaultRouteSettings"]);
-    let routes = api["RouteSettings"]
-        .as_object()
-        .expect("Api has RouteSettings");
+    let routes = api["RouteSettings"].as_object().expect("Api has RouteSettings");
     for endpoint in EXPENSIVE {
         let key = format!("{} {}", endpoint.method(), endpoint.path());
         let settings = routes
