@@ -1,0 +1,409 @@
+//! Warm latency and throughput of the local server (release build, embedded store, default bcrypt
+//! cost) under `wrk`, plus the bcrypt overhead of login and register and the starvation ratio of
+//! guarded reads while logins run, each measured side by side in this one run.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::{Value, json};
+use shared::domain::Password;
+use shared::password::Passwords;
+
+use crate::Options;
+
+/// The JWT secret of every process the bench starts (a bench, not a deployment).
+pub const JWT_SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
+const PASSWORD: &str = "bench-passphrase-not-common";
+const BCRYPT_COST: u32 = 12;
+
+/// One `wrk` run.
+#[derive(Debug, Clone)]
+pub struct WrkRun {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests_per_second: f64,
+    /// Non-2xx answers and socket errors (must be 0).
+    pub errors: u64,
+}
+
+/// Repeated runs of one target at one connection count.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub target: &'static str,
+    pub connections: u32,
+    pub runs: Vec<WrkRun>,
+}
+
+/// Everything this section measured.
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub series: Vec<Series>,
+    pub duration_s: u32,
+    pub login_duration_s: u32,
+    /// bcrypt in-process at the server's cost (ms, per sample).
+    pub bcrypt_verify_ms: Vec<f64>,
+    pub bcrypt_hash_ms: Vec<f64>,
+    /// Sequential register requests, end to end (ms).
+    pub register_ms: Vec<f64>,
+    /// Login at one connection: wrk p50 per run (ms).
+    pub login_p50_ms: Vec<f64>,
+    /// `/api/users/me` p99 at 16 connections, idle and while 2 clients log in (ms, per run).
+    pub idle_p99_ms: Vec<f64>,
+    pub busy_p99_ms: Vec<f64>,
+}
+
+struct LocalServer {
+    child: Child,
+    base: String,
+    data: tempfile::TempDir,
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl LocalServer {
+    fn start(bins: &Path) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let log = std::fs::File::create(data.path().join("server.log"))?;
+        let mut child = Command::new(bins.join("ucontact-local"))
+            .env("PORT", "0")
+            .env("UCONTACT_DATA_DIR", data.path())
+            .env("JWT_SECRET", JWT_SECRET)
+            .env("BCRYPT_COST", BCRYPT_COST.to_string())
+            .env("EMAIL_THROTTLE_SECONDS", "0")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .context("start ucontact-local")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let base = line
+            .trim()
+            .strip_prefix("UContact listening on ")
+            .with_context(|| format!("ucontact-local did not start: {line:?}"))?
+            .to_owned();
+        Ok(Self { child, base, data })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The newest link in the outbox that starts with `prefix`.
+    fn link(&self, prefix: &str) -> anyhow::Result<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.data.path().join("outbox"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        for file in files.iter().rev() {
+            let text = std::fs::read_to_string(file)?
+                .replace("=\r\n", "")
+                .replace("=\n", "");
+            if let Some(start) = text.find(prefix) {
+                let rest = &text[start + prefix.len()..];
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+                    .unwrap_or(rest.len());
+                return Ok(rest[..end].to_owned());
+            }
+        }
+        bail!("no email with {prefix}")
+    }
+}
+
+async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<reqwest::Response> {
+    Ok(client.post(url).json(&body).send().await?)
+}
+
+/// Registers and verifies the bench user, logs in, adds `contacts` contacts; the access token.
+async fn seed(server: &LocalServer, client: &reqwest::Client, contacts: usize) -> anyhow::Result<String> {
+    let answer = post_json(
+        client,
+        &server.url("/api/auth/register"),
+        json!({"username": "benchuser", "email": "bench@example.com", "password": PASSWORD}),
+    )
+    .await?;
+    if answer.status() != 201 {
+        bail!("register: {}", answer.text().await?);
+    }
+    let token = server.link(&server.url("/api/auth/confirmed_email/"))?;
+    client
+        .get(server.url(&format!("/api/auth/confirmed_email/{token}")))
+        .send()
+        .await?
+        .error_for_status()?;
+    let tokens: Value = client
+        .post(server.url("/api/auth/login"))
+        .form(&[("username", "benchuser"), ("password", PASSWORD)])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let access = tokens["access_token"]
+        .as_str()
+        .context("access token")?
+        .to_owned();
+    for i in 0..contacts {
+        client
+            .post(server.url("/api/contacts"))
+            .bearer_auth(&access)
+            .json(&json!({
+                "first_name": format!("First{i}"), "last_name": format!("Last{i}"),
+                "email": format!("contact{i}@example.com"), "phone": "+1 555 0100",
+                "birthday": format!("1990-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+                "description": "a contact of the bench"
+            }))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    Ok(access)
+}
+
+fn parse_duration_ms(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    Some(match unit {
+        "us" => number / 1e3,
+        "ms" => number,
+        "s" => number * 1e3,
+        "m" => number * 60e3,
+        _ => return None,
+    })
+}
+
+/// Parses `wrk --latency` output.
+fn parse_wrk(output: &str) -> anyhow::Result<WrkRun> {
+    let mut percentiles = std::collections::HashMap::new();
+    let mut rps = None;
+    let mut errors = 0;
+    for line in output.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [p, value] if p.ends_with('%') => {
+                percentiles.insert(p.to_string(), parse_duration_ms(value));
+            }
+            ["Requests/sec:", value] => rps = value.parse().ok(),
+            ["Non-2xx", "or", "3xx", "responses:", n] => errors += n.parse::<u64>().unwrap_or(1),
+            ["Socket", "errors:", rest @ ..] => {
+                errors += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>()
+            }
+            _ => {}
+        }
+    }
+    let get = |p: &str| percentiles.get(p).copied().flatten();
+    match (get("50%"), get("99%"), rps) {
+        (Some(p50_ms), Some(p99_ms), Some(requests_per_second)) => Ok(WrkRun {
+            p50_ms,
+            p99_ms,
+            requests_per_second,
+            errors,
+        }),
+        _ => bail!("unexpected wrk output:\n{output}"),
+    }
+}
+
+struct Target {
+    name: &'static str,
+    path: &'static str,
+    /// The wrk Lua script (for the login POST), if any.
+    script: Option<PathBuf>,
+    bearer: bool,
+}
+
+fn wrk(
+    server: &LocalServer,
+    target: &Target,
+    token: &str,
+    connections: u32,
+    seconds: u32,
+) -> anyhow::Result<std::process::Child> {
+    let mut command = Command::new("wrk");
+    command
+        .arg(format!("-t{}", connections.min(2)))
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{seconds}s"))
+        .args(["--timeout", "120s", "--latency"]);
+    if target.bearer {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    if let Some(script) = &target.script {
+        command.arg("-s").arg(script);
+    }
+    command
+        .arg(server.url(target.path))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("start wrk (scripts/setup installs it)")
+}
+
+fn finish(child: std::process::Child) -> anyhow::Result<WrkRun> {
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!("wrk failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    parse_wrk(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn run_wrk(
+    server: &LocalServer,
+    target: &Target,
+    token: &str,
+    connections: u32,
+    seconds: u32,
+) -> anyhow::Result<WrkRun> {
+    let run = finish(wrk(server, target, token, connections, seconds)?)?;
+    if run.errors > 0 {
+        bail!(
+            "{} at {connections} connections: {} errors",
+            target.name,
+            run.errors
+        );
+    }
+    Ok(run)
+}
+
+async fn bcrypt_samples(samples: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let passwords = Passwords::new(BCRYPT_COST)?;
+    let password = Password::parse(PASSWORD).map_err(|e| anyhow!(e.message))?;
+    let hash = passwords.hash(&password).await?;
+    let (mut verify, mut hashing) = (Vec::new(), Vec::new());
+    for _ in 0..samples {
+        let started = Instant::now();
+        passwords.verify(PASSWORD, Some(&hash)).await?;
+        verify.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        passwords.hash(&password).await?;
+        hashing.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok((verify, hashing))
+}
+
+/// The whole section.
+pub async fn run(options: &Options) -> anyhow::Result<Load> {
+    let server = LocalServer::start(&options.bins)?;
+    let client = reqwest::Client::new();
+    let token = seed(&server, &client, options.pick(100, 3)).await?;
+    let login_script = server.data.path().join("login.lua");
+    std::fs::write(
+        &login_script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = \"username=benchuser&password={PASSWORD}\"\n\
+             wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n"
+        ),
+    )?;
+    let targets = [
+        Target {
+            name: "GET /api/healthchecker",
+            path: "/api/healthchecker",
+            script: None,
+            bearer: false,
+        },
+        Target {
+            name: "GET /api/users/me",
+            path: "/api/users/me",
+            script: None,
+            bearer: true,
+        },
+        Target {
+            name: "GET /api/contacts (100)",
+            path: "/api/contacts?limit=100",
+            script: None,
+            bearer: true,
+        },
+        Target {
+            name: "POST /api/auth/login",
+            path: "/api/auth/login",
+            script: Some(login_script),
+            bearer: false,
+        },
+    ];
+    let repeats = options.pick(3, 1);
+    let duration_s = options.pick(5, 1);
+    let login_duration_s = options.pick(20, 1);
+    let connection_counts: &[u32] = options.pick(&[1, 16, 64], &[1, 4]);
+    let mut series = Vec::new();
+    for target in &targets {
+        for &connections in connection_counts {
+            let seconds = if target.script.is_some() {
+                login_duration_s
+            } else {
+                duration_s
+            };
+            let mut runs = Vec::new();
+            for _ in 0..repeats {
+                runs.push(run_wrk(&server, target, &token, connections, seconds)?);
+            }
+            eprintln!(
+                "  {} c={connections}: p99 {:?} ms, {:?} req/s",
+                target.name,
+                runs.iter().map(|r| r.p99_ms).collect::<Vec<_>>(),
+                runs.iter()
+                    .map(|r| r.requests_per_second.round())
+                    .collect::<Vec<_>>()
+            );
+            series.push(Series {
+                target: target.name,
+                connections,
+                runs,
+            });
+        }
+    }
+
+    // bcrypt overhead: the server's login and register against bcrypt alone, one after the other.
+    let samples = options.pick(7, 1);
+    let (bcrypt_verify_ms, bcrypt_hash_ms) = bcrypt_samples(samples).await?;
+    let login = &targets[3];
+    let mut login_p50_ms = Vec::new();
+    for _ in 0..repeats {
+        login_p50_ms.push(run_wrk(&server, login, &token, 1, options.pick(10, 1))?.p50_ms);
+    }
+    let mut register_ms = Vec::new();
+    for i in 0..samples {
+        let body = json!({"username": format!("reg{i}"), "email": format!("reg{i}@example.com"), "password": PASSWORD});
+        let started = Instant::now();
+        let answer = post_json(&client, &server.url("/api/auth/register"), body).await?;
+        register_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        if answer.status() != 201 {
+            bail!("register: {}", answer.text().await?);
+        }
+    }
+
+    // Starvation: /me at 16 connections, idle, then while 2 clients log in back to back.
+    let me = &targets[1];
+    let (mut idle_p99_ms, mut busy_p99_ms) = (Vec::new(), Vec::new());
+    for _ in 0..repeats {
+        idle_p99_ms.push(run_wrk(&server, me, &token, 16, duration_s)?.p99_ms);
+        let logins = wrk(&server, login, &token, 2, duration_s + 2)?;
+        std::thread::sleep(Duration::from_secs(1));
+        busy_p99_ms.push(run_wrk(&server, me, &token, 16, duration_s)?.p99_ms);
+        finish(logins)?;
+    }
+    Ok(Load {
+        series,
+        duration_s,
+        login_duration_s,
+        bcrypt_verify_ms,
+        bcrypt_hash_ms,
+        register_ms,
+        login_p50_ms,
+        idle_p99_ms,
+        busy_p99_ms,
+    })
+}

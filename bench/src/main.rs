@@ -1,0 +1,98 @@
+//! `ucontact-bench`: the benchmark behind BENCHMARKS.md (run it through `bench/run`).
+//!
+//! Sections, each a table of the report:
+//! 1. cold start of every function binary against a local Lambda Runtime API ([`runtime_api`]),
+//!    beside a hello-world `lambda_runtime` binary built with the same profile;
+//! 2. binary sizes (stripped, and zipped as Lambda receives them);
+//! 3. warm latency and throughput of the local server with `wrk` ([`load`]);
+//! 4. bcrypt overhead of login and register; 5. starvation of guarded reads during logins;
+//! 6. DynamoDB requests per route, counted by an SDK interceptor against moto ([`round_trips`]);
+//! 7. a cost model from the measured durations and the template's memory sizes ([`report`]).
+//!
+//! `--smoke` runs every section with tiny counts (scripts/test does, so the bench can't rot).
+
+mod load;
+mod report;
+mod round_trips;
+mod runtime_api;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+/// Command-line settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the function binaries, `hello-lambda` and `ucontact-local` are (e.g. target/release).
+    pub bins: PathBuf,
+    /// cargo-lambda's output (`target/lambda/<fn>/bootstrap`), for the arm64 size table.
+    pub lambda_dir: Option<PathBuf>,
+    /// The moto endpoint the functions and the round-trip count talk to.
+    pub moto: String,
+    /// The `events/` directory.
+    pub events: PathBuf,
+    pub out: PathBuf,
+    pub smoke: bool,
+    /// The command line, quoted in the report.
+    pub command: String,
+}
+
+impl Options {
+    fn parse() -> anyhow::Result<Self> {
+        let args: Vec<String> = std::env::args().collect();
+        let mut options = Options {
+            bins: PathBuf::from("target/release"),
+            lambda_dir: None,
+            moto: String::new(),
+            events: PathBuf::from("events"),
+            out: PathBuf::from("BENCHMARKS.md"),
+            smoke: false,
+            command: std::env::var("BENCH_COMMAND").unwrap_or_else(|_| args.join(" ")),
+        };
+        let mut rest = args.iter().skip(1);
+        while let Some(arg) = rest.next() {
+            let mut value = || {
+                rest.next()
+                    .cloned()
+                    .with_context(|| format!("{arg} needs a value"))
+            };
+            match arg.as_str() {
+                "--bins" => options.bins = value()?.into(),
+                "--lambda-dir" => options.lambda_dir = Some(value()?.into()),
+                "--moto" => options.moto = value()?,
+                "--events" => options.events = value()?.into(),
+                "--out" => options.out = value()?.into(),
+                "--smoke" => options.smoke = true,
+                other => bail!("unknown argument {other:?}"),
+            }
+        }
+        if options.moto.is_empty() {
+            bail!("--moto http://127.0.0.1:PORT is required (bench/run starts one)");
+        }
+        Ok(options)
+    }
+
+    /// `full` normally, `smoke` with --smoke.
+    pub fn pick<T>(&self, full: T, smoke: T) -> T {
+        if self.smoke { smoke } else { full }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse()?;
+    let mut report = report::Report::new(&options);
+    eprintln!("==> cold starts");
+    report.cold = runtime_api::cold_starts(&options).await?;
+    eprintln!("==> sizes");
+    report.sizes = report::sizes(&options)?;
+    eprintln!("==> round trips (DynamoDB, counted)");
+    report.trips = round_trips::count(&options).await?;
+    eprintln!("==> local server under wrk");
+    report.load = Some(load::run(&options).await?);
+    let markdown = report.markdown();
+    std::fs::write(&options.out, &markdown).with_context(|| format!("write {}", options.out.display()))?;
+    eprintln!("==> wrote {}", options.out.display());
+    report.check_smoke()?;
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! DynamoDB requests per route: the routes' own handlers run in-process on the DynamoDB adapter,
+//! whose client carries an SDK interceptor counting every request sent (retries included), against
+//! moto. Emails are captured in memory instead of sent, to read the links in them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, anyhow, bail};
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use lambda_http::RequestExt;
+use serde_json::{Value, json};
+use shared::App;
+use shared::config::{Config, Deployment};
+use shared::mail::{MailError, Mailer, OutgoingEmail};
+use shared::routes::{Endpoint, resolve};
+use shared::store::dynamodb::DynamoStore;
+
+use crate::Options;
+
+/// Counts the requests a client sends.
+#[derive(Debug, Clone, Default)]
+struct RequestCounter(Arc<AtomicUsize>);
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Keeps every email in memory.
+#[derive(Debug, Default)]
+struct CapturingMailer(Mutex<Vec<OutgoingEmail>>);
+
+#[async_trait]
+impl Mailer for CapturingMailer {
+    async fn send(&self, email: OutgoingEmail) -> Result<(), MailError> {
+        self.0.lock().map_err(|_| MailError(anyhow!("lock")))?.push(email);
+        Ok(())
+    }
+}
+
+/// One row: a route, the requests it sent, the goal, the answer's status.
+#[derive(Debug, Clone)]
+pub struct Trips {
+    pub function: &'static str,
+    pub requests: usize,
+    pub goal: Option<usize>,
+    pub status: u16,
+}
+
+async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&options.moto)
+        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
+        .load()
+        .await;
+    let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk);
+    if let Some(counter) = counter {
+        config = config.interceptor(counter);
+    }
+    aws_sdk_dynamodb::Client::from_conf(config.build())
+}
+
+/// Creates `table` on moto with the adapter's own schema.
+pub async fn create_table(options: &Options, table: &str) -> anyhow::Result<()> {
+    DynamoStore::new(client(options, None).await, table)
+        .ensure_table()
+        .await
+}
+
+struct Flow {
+    app: App,
+    counter: RequestCounter,
+    mailer: Arc<CapturingMailer>,
+    rows: Vec<Trips>,
+}
+
+impl Flow {
+    /// Calls one route as API Gateway would, counting the DynamoDB requests it sends.
+    async fn call(
+        &mut self,
+        endpoint: Endpoint,
+        path: &str,
+        body: Option<(&str, String)>,
+        token: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
+        let (resolved, parameters) =
+            resolve(&endpoint.method(), path_only).map_err(|_| anyhow!("no route for {path}"))?;
+        assert_eq!(resolved, endpoint);
+        let mut builder = http::Request::builder()
+            .method(endpoint.method())
+            .uri(format!("https://bench.example.com{path}"));
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some((content_type, text)) => {
+                builder = builder.header("content-type", content_type);
+                lambda_http::Body::from(text)
+            }
+            None => lambda_http::Body::Empty,
+        };
+        let query: HashMap<String, Vec<String>> = serde_urlencoded_pairs(query);
+        let request = builder
+            .body(body)?
+            .with_path_parameters(parameters)
+            .with_query_string_parameters(query);
+        self.counter.0.store(0, Ordering::SeqCst);
+        let response = endpoint.call(&self.app, request).await;
+        let requests = self.counter.0.load(Ordering::SeqCst);
+        let status = response.status().as_u16();
+        if status >= 500 {
+            bail!("{}: {status}", endpoint.function_name());
+        }
+        self.rows.push(Trips {
+            function: endpoint.function_name(),
+            requests,
+            goal: goal(endpoint),
+            status,
+        });
+        Ok(serde_json::from_slice(response.body()).unwrap_or(Value::Null))
+    }
+
+    fn link(&self, prefix: &str) -> anyhow::Result<String> {
+        let emails = self.mailer.0.lock().map_err(|_| anyhow!("lock"))?;
+        emails
+            .iter()
+            .rev()
+            .find_map(|e| {
+                let start = e.text.find(prefix)?;
+                let rest = &e.text[start + prefix.len()..];
+                Some(rest.split_whitespace().next()?.to_owned())
+            })
+            .with_context(|| format!("no email with {prefix}"))
+    }
+}
+
+fn serde_urlencoded_pairs(query: &str) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        map.entry(k.to_owned()).or_default().push(v.to_owned());
+    }
+    map
+}
+
+/// Issue 6's goals: me 1, login ≤ 2, refresh ≤ 2, register ≤ 2, each contacts operation 1.
+fn goal(endpoint: Endpoint) -> Option<usize> {
+    match endpoint {
+        Endpoint::Me
+        | Endpoint::ListContacts
+        | Endpoint::CreateContact
+        | Endpoint::GetContact
+        | Endpoint::UpdateContact
+        | Endpoint::DeleteContact
+        | Endpoint::UpcomingBirthdays => Some(1),
+        Endpoint::Login | Endpoint::RefreshToken | Endpoint::Register => Some(2),
+        _ => None,
+    }
+}
+
+/// Runs every route once, in an order that gives each what it needs.
+pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
+    let table = format!("ucontact-trips-{}", uuid::Uuid::new_v4().simple());
+    let counter = RequestCounter::default();
+    let store = Arc::new(DynamoStore::new(
+        client(options, Some(counter.clone())).await,
+        &table,
+    ));
+    store.ensure_table().await?;
+    let data = tempfile::tempdir()?;
+    let settings = HashMap::from([
+        ("JWT_SECRET", crate::load::JWT_SECRET.to_owned()),
+        ("BCRYPT_COST", "4".to_owned()),
+        ("EMAIL_THROTTLE_SECONDS", "0".to_owned()),
+        ("UCONTACT_DATA_DIR", data.path().display().to_string()),
+    ]);
+    let config = Config::from_lookup(Deployment::Local, |name| settings.get(name).cloned())
+        .map_err(|e| anyhow!("{e}"))?;
+    let mut app = App::build(config).await?;
+    let mailer = Arc::new(CapturingMailer::default());
+    app.store = store.clone();
+    app.contacts = store;
+    app.mailer = mailer.clone();
+    let mut flow = Flow {
+        app,
+        counter,
+        mailer,
+        rows: Vec::new(),
+    };
+    let json = |value: Value| Some(("application/json", value.to_string()));
+    let form = |pairs: &[(&str, &str)]| {
+        let text = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        Some(("application/x-www-form-urlencoded", text))
+    };
+    let password = "bench-passphrase-not-common";
+
+    flow.call(Endpoint::Health, "/api/healthchecker", None, None)
+        .await?;
+    let user = json!({"username": "benchuser", "email": "bench@example.com", "password": password});
+    flow.call(Endpoint::Register, "/api/auth/register", json(user), None)
+        .await?;
+    let token = flow.link("/api/auth/confirmed_email/")?;
+    flow.call(
+        Endpoint::ConfirmEmail,
+        &format!("/api/auth/confirmed_email/{token}"),
+        None,
+        None,
+    )
+    .await?;
+    let login_form = [("username", "benchuser"), ("password", password)];
+    let tokens = flow
+        .call(Endpoint::Login, "/api/auth/login", form(&login_form), None)
+        .await?;
+    let access = tokens["access_token"]
+        .as_str()
+        .context("access token")?
+        .to_owned();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .context("refresh token")?
+        .to_owned();
+    flow.call(Endpoint::Me, "/api/users/me", None, Some(&access))
+        .await?;
+    let refreshed = flow
+        .call(
+            Endpoint::RefreshToken,
+            "/api/auth/refresh-token",
+            json(json!({"refresh_token": refresh})),
+            None,
+        )
+        .await?;
+    let refresh = refreshed["refresh_token"]
+        .as_str()
+        .context("refresh token")?
+        .to_owned();
+    let contact = json!({"first_name": "Jane", "last_name": "Doe", "email": "jane@example.com",
+        "phone": "+1 555 0100", "birthday": "1990-06-15", "description": "bench"});
+    let created = flow
+        .call(
+            Endpoint::CreateContact,
+            "/api/contacts",
+            json(contact.clone()),
+            Some(&access),
+        )
+        .await?;
+    let id = created["id"].as_i64().context("contact id")?;
+    let path = format!("/api/contacts/{id}");
+    flow.call(Endpoint::GetContact, &path, None, Some(&access))
+        .await?;
+    flow.call(
+        Endpoint::ListContacts,
+        "/api/contacts?skip=0&limit=100",
+        None,
+        Some(&access),
+    )
+    .await?;
+    let mut changed = contact;
+    changed["email"] = json!("jane.doe@example.com");
+    flow.call(Endpoint::UpdateContact, &path, json(changed), Some(&access))
+        .await?;
+    flow.call(
+        Endpoint::UpcomingBirthdays,
+        "/api/contacts/upcoming-birthdays",
+        None,
+        Some(&access),
+    )
+    .await?;
+    flow.call(Endpoint::DeleteContact, &path, None, Some(&access))
+        .await?;
+    flow.call(
+        Endpoint::RequestEmail,
+        "/api/auth/request_email",
+        json(json!({"email": "bench@example.com"})),
+        None,
+    )
+    .await?;
+    flow.call(
+        Endpoint::ResetPassword,
+        "/api/auth/reset-password",
+        json(json!({"email": "bench@example.com"})),
+        None,
+    )
+    .await?;
+    let reset = flow.link("/auth/reset-password/")?;
+    flow.call(
+        Endpoint::ResetPasswordForm,
+        &format!("/auth/reset-password/{reset}"),
+        None,
+        None,
+    )
+    .await?;
+    let new_password = "another-bench-passphrase";
+    let set = [
+        ("token", reset.as_str()),
+        ("password", new_password),
+        ("confirm_password", new_password),
+    ];
+    flow.call(Endpoint::SetPassword, "/api/auth/set-password", form(&set), None)
+        .await?;
+    let _ = refresh; // ended by the reset, like every session
+    let login_form = [("username", "benchuser"), ("password", new_password)];
+    let tokens = flow
+        .call(Endpoint::Login, "/api/auth/login", form(&login_form), None)
+        .await?;
+    flow.rows.pop(); // the second login repeats the first row
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .context("refresh token")?
+        .to_owned();
+    let access = tokens["access_token"]
+        .as_str()
+        .context("access token")?
+        .to_owned();
+    flow.call(
+        Endpoint::Logout,
+        "/api/auth/logout",
+        json(json!({"refresh_token": refresh})),
+        None,
+    )
+    .await?;
+    flow.call(Endpoint::LogoutAll, "/api/auth/logout-all", None, Some(&access))
+        .await?;
+    for row in &flow.rows {
+        eprintln!(
+            "  {}: {} requests (status {})",
+            row.function, row.requests, row.status
+        );
+    }
+    Ok(flow.rows)
+}
