@@ -9,11 +9,9 @@ use crate::aws;
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
 use crate::mail::Mailer;
-use crate::mail::outbox::OutboxMailer;
 use crate::mail::ses::SesMailer;
 use crate::password::Passwords;
 use crate::store::dynamodb::DynamoStore;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{ContactStore, Store};
 use crate::throttle::{EmailThrottle, Limits, LoginBackoff};
 use crate::tokens::Tokens;
@@ -53,10 +51,7 @@ impl App {
                 let store = Arc::new(store);
                 (store.clone(), store)
             }
-            _ => {
-                let store = Arc::new(SqliteStore::open(&config.data_dir)?);
-                (store.clone(), store)
-            }
+            _ => embedded::store(&config)?,
         };
         let mailer: Arc<dyn Mailer> = match (config.mailer, &sdk) {
             (MailerKind::Ses, Some(sdk)) => {
@@ -66,10 +61,7 @@ impl App {
                 }
                 Arc::new(mailer)
             }
-            _ => Arc::new(OutboxMailer::new(
-                config.data_dir.join("outbox"),
-                config.mail_from.clone(),
-            )?),
+            _ => embedded::mailer(&config)?,
         };
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
         let clock: Arc<dyn Clock> = match config.fake_now {
@@ -97,5 +89,52 @@ impl App {
             clock,
             limits,
         })
+    }
+}
+
+/// The embedded adapters, compiled in with the `embedded` feature (the local server's).
+#[cfg(feature = "embedded")]
+mod embedded {
+    use std::sync::Arc;
+
+    use crate::config::Config;
+    use crate::mail::Mailer;
+    use crate::mail::outbox::OutboxMailer;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{ContactStore, Store};
+
+    pub fn store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+        let store = Arc::new(SqliteStore::open(&config.data_dir)?);
+        Ok((store.clone(), store))
+    }
+
+    pub fn mailer(config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
+        Ok(Arc::new(OutboxMailer::new(
+            config.data_dir.join("outbox"),
+            config.mail_from.clone(),
+        )?))
+    }
+}
+
+/// Without the `embedded` feature (Lambda functions), asking for SQLite or the outbox is a clear
+/// start-up error.
+#[cfg(not(feature = "embedded"))]
+mod embedded {
+    use std::sync::Arc;
+
+    use crate::config::Config;
+    use crate::mail::Mailer;
+    use crate::store::{ContactStore, Store};
+
+    pub fn store(_: &Config) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+        anyhow::bail!(
+            "STORE=sqlite: this binary is built without the embedded store (cargo feature `embedded`); use STORE=dynamodb"
+        )
+    }
+
+    pub fn mailer(_: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
+        anyhow::bail!(
+            "MAILER=outbox: this binary is built without the outbox (cargo feature `embedded`); use MAILER=ses"
+        )
     }
 }

@@ -10,9 +10,9 @@ use crate::domain::{Email, FieldError, Password, User, UserId, UserRecord};
 use crate::mail::{self, OutgoingEmail};
 use crate::password_policy;
 use crate::store::{
-    CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, StoreError, Verification,
+    CreateUserError, EmailSend, NewSession, NewUser, Rotation, RotationOutcome, StoreError, Verification,
 };
-use crate::throttle::Gate;
+use crate::throttle::{EmailThrottle, Gate};
 use crate::tokens::InvalidToken;
 
 /// Every way an auth use case can fail.
@@ -107,13 +107,19 @@ pub async fn register(
     )
     .map_err(AuthError::WeakPassword)?;
     let password_hash = app.passwords.hash(&registration.password).await?;
+    let now = app.clock.now();
+    let first_email = EmailSend {
+        address_key: app.limits.email_key(&registration.email.key()),
+        state: EmailThrottle::first(now.timestamp()),
+    };
     let created = app
         .store
         .create_user(NewUser {
             username: registration.username,
             email: registration.email,
             password_hash,
-            created_at: app.clock.now(),
+            created_at: now,
+            first_email,
         })
         .await;
     let user = match created {
@@ -141,10 +147,8 @@ pub async fn register(
         Some(user.id),
         None,
     );
-    // The user exists now: a store hiccup while throttling the email must not turn that into an error.
-    if let Err(e) = send_verification_email(app, &user, links).await {
-        tracing::error!(user_id = %user.id, error = ?anyhow::Error::from(e), "verification email not sent");
-    }
+    // Already counted against the address's throttle by create_user; a failed send is logged.
+    deliver(app, &user, || verification_email(app, &user, links)).await;
     Ok(user)
 }
 
@@ -366,7 +370,7 @@ pub async fn request_verification_email(
             return Ok(());
         }
     };
-    let sent = send_verification_email(app, &user, links).await?;
+    let sent = send_throttled(app, &user, || verification_email(app, &user, links)).await?;
     audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
     Ok(())
 }
@@ -554,25 +558,28 @@ async fn send_throttled(
     {
         return Ok(Delivery::Throttled);
     }
+    Ok(deliver(app, user, build).await)
+}
+
+/// Builds and sends an email already counted against the address's throttle.
+async fn deliver(app: &App, user: &User, build: impl FnOnce() -> anyhow::Result<OutgoingEmail>) -> Delivery {
     let sent = match build() {
         Ok(email) => app.mailer.send(email).await.map_err(anyhow::Error::from),
         Err(e) => Err(e),
     };
     match sent {
-        Ok(()) => Ok(Delivery::Sent),
+        Ok(()) => Delivery::Sent,
         Err(e) => {
             tracing::error!(user_id = %user.id, error = ?e, "email not sent");
-            Ok(Delivery::Failed)
+            Delivery::Failed
         }
     }
 }
 
-async fn send_verification_email(app: &App, user: &User, links: &Links) -> Result<Delivery, AuthError> {
-    send_throttled(app, user, || {
-        let token = app
-            .tokens
-            .issue_email_verification(user.id, &user.email, app.clock.now())?;
-        Ok(mail::verification_email(user, links.verification(&token)))
-    })
-    .await
+/// A verification email with a fresh token.
+fn verification_email(app: &App, user: &User, links: &Links) -> anyhow::Result<OutgoingEmail> {
+    let token = app
+        .tokens
+        .issue_email_verification(user.id, &user.email, app.clock.now())?;
+    Ok(mail::verification_email(user, links.verification(&token)))
 }

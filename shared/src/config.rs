@@ -77,8 +77,9 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// `LOGIN_BACKOFF_THRESHOLD`, `EMAIL_THROTTLE_SECONDS`, `EMAIL_DAILY_LIMIT`.
     pub abuse: AbuseSettings,
-    /// `AWS_ENDPOINT_URL`: an emulator for DynamoDB and SES. When set, missing resources are
-    /// created at start.
+    /// `AWS_ENDPOINT_URL` (local server only): an emulator for DynamoDB and SES; missing
+    /// resources are created there at start. (The SDK itself reads the variable in both
+    /// deployments.)
     pub aws_endpoint_url: Option<String>,
     /// `UCONTACT_FAKE_NOW` (local only): the clock starts at this instant, then runs normally.
     pub fake_now: Option<chrono::DateTime<chrono::Utc>>,
@@ -224,7 +225,12 @@ impl Config {
             email_throttle_seconds: number("EMAIL_THROTTLE_SECONDS", 60, 0, 24 * 3600),
             email_daily_limit: number("EMAIL_DAILY_LIMIT", 10, 1, 10_000),
         };
-        let aws_endpoint_url = get("AWS_ENDPOINT_URL");
+        // Only the local server provisions an emulator; a Lambda function never creates
+        // resources, and never spends its cold start checking for them.
+        let aws_endpoint_url = match deployment {
+            Deployment::Local => get("AWS_ENDPOINT_URL"),
+            Deployment::Lambda => None,
+        };
         let fake_now = match (get("UCONTACT_FAKE_NOW"), deployment) {
             (None, _) => None,
             (Some(_), Deployment::Lambda) => {

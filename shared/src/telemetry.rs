@@ -2,21 +2,29 @@
 //! `LOG_FORMAT=json`), level from `RUST_LOG` (default `info`). Audit events (target `audit`) are
 //! ordinary events with flat fields, so either format carries them whole.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-fn filter() -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+/// `RUST_LOG` as a list of `target=level` directives (or a bare level), default `info`. A plain
+/// target filter rather than `EnvFilter`: no regex engine in every function binary.
+fn filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
-/// JSON logs for Lambda, without ANSI colours or the time (CloudWatch adds it).
+/// JSON logs for Lambda, without ANSI colours or the time (CloudWatch adds it); each line names
+/// its target, so the audit trail (`"target":"audit"`) can be filtered out of CloudWatch.
 pub fn init_lambda() {
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter())
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
-        .with_target(false)
+        .finish()
+        .with(filter())
         .try_init();
 }
 
@@ -27,16 +35,18 @@ pub fn init_local() {
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         let _ = tracing_subscriber::fmt()
             .json()
-            .with_env_filter(filter())
             .with_current_span(false)
             .with_ansi(false)
             .with_writer(std::io::stderr)
+            .finish()
+            .with(filter())
             .try_init();
         return;
     }
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter())
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
+        .finish()
+        .with(filter())
         .try_init();
 }

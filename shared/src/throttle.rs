@@ -126,15 +126,20 @@ impl EmailThrottle {
         now.div_euclid(DAY_SECONDS)
     }
 
+    /// The state after the first email to an address (registration's, recorded with the user).
+    pub fn first(now: i64) -> SendState {
+        SendState {
+            day: Self::day(now),
+            sent: 1,
+            last_at: now,
+        }
+    }
+
     /// The state after one more email at `now`, or `None` when it is throttled.
     pub fn send(&self, state: Option<SendState>, now: i64) -> Option<SendState> {
         let today = Self::day(now);
         match state {
-            None => Some(SendState {
-                day: today,
-                sent: 1,
-                last_at: now,
-            }),
+            None => Some(Self::first(now)),
             Some(state) if now - state.last_at < self.interval => None,
             Some(state) if state.day == today && state.sent >= self.daily_limit => None,
             Some(state) => Some(SendState {

@@ -1,5 +1,6 @@
 //! The mail port, the emails the service sends, and their adapters.
 
+#[cfg(feature = "embedded")]
 pub mod outbox;
 pub mod ses;
 

@@ -137,6 +137,18 @@ fn attempt_state(item: &Item) -> anyhow::Result<AttemptState> {
     })
 }
 
+/// The item holding an address's email-send state.
+fn email_send_item(address_key: &str, state: &SendState) -> Item {
+    let mut item = email_sends_key(address_key);
+    item.extend([
+        ("day".to_owned(), n(state.day)),
+        ("sent".to_owned(), n(state.sent)),
+        ("last_at".to_owned(), n(state.last_at)),
+        (TTL.to_owned(), n(state.last_at + STATE_RETENTION_SECONDS)),
+    ]);
+    item
+}
+
 fn send_state(item: &Item) -> anyhow::Result<SendState> {
     Ok(SendState {
         day: read_number(item, "day")?,
@@ -532,6 +544,79 @@ impl DynamoStore {
         }
     }
 
+    /// Rewrites a contact's fields if it exists and its email key is `email_key` (so its guard
+    /// stays valid): one conditional `UpdateItem` returning the updated item. `None`: no such
+    /// contact, or its email differs.
+    async fn update_in_place(
+        &self,
+        user_id: UserId,
+        id: ContactId,
+        input: &ContactInput,
+        now: DateTime<Utc>,
+        email_key: &str,
+    ) -> Result<Option<Contact>, StoreError> {
+        let mut values = HashMap::from([
+            (":key".to_owned(), s(email_key)),
+            (":first_name".to_owned(), s(input.first_name.as_str())),
+            (":last_name".to_owned(), s(input.last_name.as_str())),
+            (":email".to_owned(), s(input.email.as_str())),
+            (":updated_at".to_owned(), timestamp(now)),
+        ]);
+        let mut set = vec![
+            "first_name = :first_name",
+            "last_name = :last_name",
+            "email = :email",
+            "updated_at = :updated_at",
+        ];
+        let mut remove = Vec::new();
+        for (name, value) in optional_contact_fields(input) {
+            match value {
+                Some(value) => {
+                    set.push(match name {
+                        "phone" => "phone = :phone",
+                        "birthday" => "birthday = :birthday",
+                        _ => "description = :description",
+                    });
+                    values.insert(format!(":{name}"), value);
+                }
+                None => remove.push(name),
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(contact_key(user_id, id)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK) AND email_key = :key")
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = output
+                    .attributes
+                    .ok_or_else(|| StoreError::Unexpected(anyhow!("UpdateItem returned no attributes")))?;
+                contact_from_item(&item).map(Some)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable_or_unexpected(
+                e,
+                "DynamoDB UpdateItem (contact) failed",
+            )),
+        }
+    }
+
     async fn revoke(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
         let values = HashMap::from([(":true".to_owned(), AttributeValue::Bool(true))]);
         self.update_if_exists(
@@ -585,7 +670,7 @@ impl Store for DynamoStore {
             username_key(&user.username.key()),
             email_key(&user.email.key()),
         ];
-        let mut items = Vec::with_capacity(3);
+        let mut items = Vec::with_capacity(4);
         for (index, item_key) in copies.into_iter().enumerate() {
             let mut item = user_attributes(&user, &new.password_hash, 0);
             if index == 0 {
@@ -600,6 +685,17 @@ impl Store for DynamoStore {
                 .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        // The registration email's count, in the same transaction (no condition: a new address has
+        // no state to keep).
+        let first_email = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(email_send_item(
+                &new.first_email.address_key,
+                &new.first_email.state,
+            )))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        items.push(TransactWriteItem::builder().put(first_email).build());
         match self.transact(items).await? {
             Outcome::Committed => Ok(user),
             Outcome::ConditionFailed(1) => Err(CreateUserError::UsernameTaken),
@@ -810,14 +906,11 @@ impl Store for DynamoStore {
             let Some(next) = throttle.send(state, now) else {
                 return Ok(false);
             };
-            let mut put = email_sends_key(address_key);
-            put.extend([
-                ("day".to_owned(), n(next.day)),
-                ("sent".to_owned(), n(next.sent)),
-                ("last_at".to_owned(), n(next.last_at)),
-                (TTL.to_owned(), n(now + STATE_RETENTION_SECONDS)),
-            ]);
-            let request = self.client.put_item().table_name(&self.table).set_item(Some(put));
+            let request = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(email_send_item(address_key, &next)));
             let request = match state {
                 None => request.condition_expression("attribute_not_exists(PK)"),
                 Some(seen) => request
@@ -1043,82 +1136,34 @@ impl ContactStore for DynamoStore {
         input: &ContactInput,
         now: DateTime<Utc>,
     ) -> Result<Contact, ContactWriteError> {
+        let new_key = input.email.key();
+        // Most updates keep the email: try that first, one conditional UpdateItem, no read.
+        if let Some(updated) = self.update_in_place(user_id, id, input, now, &new_key).await? {
+            return Ok(updated);
+        }
         for _ in 0..CONTACT_WRITE_ATTEMPTS {
             let Some(old) = self.contact(user_id, id).await? else {
                 return Err(ContactWriteError::NotFound);
             };
-            let (old_key, new_key) = (old.fields.email.key(), input.email.key());
+            let old_key = old.fields.email.key();
+            if old_key == new_key {
+                match self.update_in_place(user_id, id, input, now, &new_key).await? {
+                    Some(updated) => return Ok(updated),
+                    None => continue,
+                }
+            }
+            // A new email: replace the contact and move its guard, all or nothing.
             let updated = Contact {
                 id,
                 fields: input.clone(),
                 created_at: old.created_at,
                 updated_at: now,
             };
-            let same_email = HashMap::from([(":old".to_owned(), s(old_key.as_str()))]);
-            if old_key == new_key {
-                // The guard stays: one conditional update of the contact.
-                let mut values = same_email;
-                let mut set = vec![
-                    "first_name = :first_name",
-                    "last_name = :last_name",
-                    "email = :email",
-                    "updated_at = :updated_at",
-                ];
-                let mut remove = Vec::new();
-                values.extend([
-                    (":first_name".to_owned(), s(input.first_name.as_str())),
-                    (":last_name".to_owned(), s(input.last_name.as_str())),
-                    (":email".to_owned(), s(input.email.as_str())),
-                    (":updated_at".to_owned(), timestamp(now)),
-                ]);
-                for (name, value) in optional_contact_fields(input) {
-                    match value {
-                        Some(value) => {
-                            set.push(match name {
-                                "phone" => "phone = :phone",
-                                "birthday" => "birthday = :birthday",
-                                _ => "description = :description",
-                            });
-                            values.insert(format!(":{name}"), value);
-                        }
-                        None => remove.push(name),
-                    }
-                }
-                let mut expression = format!("SET {}", set.join(", "));
-                if !remove.is_empty() {
-                    expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-                }
-                let result = self
-                    .client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(contact_key(user_id, id)))
-                    .update_expression(expression)
-                    .condition_expression("attribute_exists(PK) AND email_key = :old")
-                    .set_expression_attribute_values(Some(values))
-                    .send()
-                    .await;
-                match result {
-                    Ok(_) => return Ok(updated),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                    {
-                        continue;
-                    }
-                    Err(e) => {
-                        return Err(
-                            unavailable_or_unexpected(e, "DynamoDB UpdateItem (contact) failed").into(),
-                        );
-                    }
-                }
-            }
-            // A new email: replace the contact and move its guard, all or nothing.
             let items = vec![
                 self.put(
                     contact_item(user_id, &updated),
                     "email_key = :old",
-                    Some(same_email),
+                    Some(HashMap::from([(":old".to_owned(), s(old_key.as_str()))])),
                 )?,
                 self.delete(
                     contact_email_key(user_id, &old_key),

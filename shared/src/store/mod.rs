@@ -3,6 +3,7 @@
 //! touches several rows or items is one transaction or one conditional write in every adapter.
 
 pub mod dynamodb;
+#[cfg(feature = "embedded")]
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     Contact, ContactId, ContactInput, Email, PasswordHash, User, UserId, UserRecord, Username,
 };
-use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
+use crate::throttle::{EmailThrottle, Gate, LoginBackoff, SendState};
 
 /// A failure of the store itself, not of the request.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,17 @@ pub struct NewUser {
     pub email: Email,
     pub password_hash: PasswordHash,
     pub created_at: DateTime<Utc>,
+    /// The verification email registration sends, counted against the address's email throttle
+    /// in the same step that creates the user.
+    pub first_email: EmailSend,
+}
+
+/// One email counted against an address's throttle.
+#[derive(Debug, Clone)]
+pub struct EmailSend {
+    /// The address's throttle key.
+    pub address_key: String,
+    pub state: SendState,
 }
 
 /// What marking an email verified found.

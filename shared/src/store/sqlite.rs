@@ -235,6 +235,16 @@ fn contact_write_error(e: rusqlite::Error) -> ContactWriteError {
     }
 }
 
+/// Writes an address's email-send state.
+fn record_email_send(conn: &Connection, key: &str, state: &SendState) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO email_sends (key, day, sent, last_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key) DO UPDATE SET day = excluded.day, sent = excluded.sent, last_at = excluded.last_at",
+        params![key, state.day, state.sent, state.last_at],
+    )?;
+    Ok(())
+}
+
 fn user_record(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     let conversion = |index: usize, e: anyhow::Error| {
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
@@ -267,7 +277,8 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn create_user(&self, user: NewUser) -> Result<User, CreateUserError> {
         self.call(move |conn| {
-            let inserted = conn.query_row(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let inserted = tx.query_row(
                 "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![
@@ -281,15 +292,19 @@ impl Store for SqliteStore {
                 |row| row.get::<_, i64>(0),
             );
             match inserted {
-                Ok(id) => Ok(Ok(User {
-                    id: UserId::new(id)
-                        .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?,
-                    username: user.username,
-                    email: user.email,
-                    created_at: user.created_at,
-                    avatar: None,
-                    is_verified: false,
-                })),
+                Ok(id) => {
+                    record_email_send(&tx, &user.first_email.address_key, &user.first_email.state)?;
+                    tx.commit()?;
+                    Ok(Ok(User {
+                        id: UserId::new(id)
+                            .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?,
+                        username: user.username,
+                        email: user.email,
+                        created_at: user.created_at,
+                        avatar: None,
+                        is_verified: false,
+                    }))
+                }
                 Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
                     let message = e.to_string();
                     if message.contains("users.username_key") {
@@ -480,11 +495,7 @@ impl Store for SqliteStore {
             let Some(next) = throttle.send(state, now) else {
                 return Ok(false);
             };
-            tx.execute(
-                "INSERT INTO email_sends (key, day, sent, last_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (key) DO UPDATE SET day = excluded.day, sent = excluded.sent, last_at = excluded.last_at",
-                params![key, next.day, next.sent, next.last_at],
-            )?;
+            record_email_send(&tx, &key, &next)?;
             tx.commit()?;
             Ok(true)
         })
