@@ -90,7 +90,14 @@ async fn main() -> anyhow::Result<()> {
     report.trips = round_trips::count(&options).await?;
     eprintln!("==> local server under wrk");
     report.load = Some(load::run(&options).await?);
-    let markdown = report.markdown();
+    let mut markdown = report.markdown();
+    // The findings and before/after figures, written by hand, ride along unchanged.
+    if !options.smoke
+        && let Ok(notes) = std::fs::read_to_string("bench/NOTES.md")
+    {
+        markdown.push('\n');
+        markdown.push_str(&notes);
+    }
     std::fs::write(&options.out, &markdown).with_context(|| format!("write {}", options.out.display()))?;
     eprintln!("==> wrote {}", options.out.display());
     report.check_smoke()?;

@@ -9,7 +9,6 @@ use crate::aws;
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
 use crate::mail::Mailer;
-use crate::mail::ses::SesMailer;
 use crate::password::Passwords;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::{ContactStore, Store};
@@ -54,13 +53,7 @@ impl App {
             _ => embedded::store(&config)?,
         };
         let mailer: Arc<dyn Mailer> = match (config.mailer, &sdk) {
-            (MailerKind::Ses, Some(sdk)) => {
-                let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone());
-                if provision {
-                    mailer.ensure_identity().await?;
-                }
-                Arc::new(mailer)
-            }
+            (MailerKind::Ses, Some(sdk)) => ses::mailer(&config, sdk, provision).await?,
             _ => embedded::mailer(&config)?,
         };
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
@@ -89,6 +82,55 @@ impl App {
             clock,
             limits,
         })
+    }
+}
+
+/// The SES mailer, compiled in with the `ses` feature.
+#[cfg(feature = "ses")]
+mod ses {
+    use std::sync::Arc;
+
+    use crate::config::Config;
+    use crate::mail::Mailer;
+    use crate::mail::ses::SesMailer;
+
+    pub async fn mailer(
+        config: &Config,
+        sdk: &aws_config::SdkConfig,
+        provision: bool,
+    ) -> anyhow::Result<Arc<dyn Mailer>> {
+        let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone());
+        if provision {
+            mailer.ensure_identity().await?;
+        }
+        Ok(Arc::new(mailer))
+    }
+}
+
+/// Functions that send no email are built without the SES client (feature `ses` off): their
+/// mailer refuses, which only a wrong build could ever reach.
+#[cfg(not(feature = "ses"))]
+mod ses {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use crate::config::Config;
+    use crate::mail::{MailError, Mailer, OutgoingEmail};
+
+    struct NoMailer;
+
+    #[async_trait]
+    impl Mailer for NoMailer {
+        async fn send(&self, _: OutgoingEmail) -> Result<(), MailError> {
+            Err(MailError(anyhow::anyhow!(
+                "this function is built without the SES mailer (cargo feature `ses`)"
+            )))
+        }
+    }
+
+    pub async fn mailer(_: &Config, _: &aws_config::SdkConfig, _: bool) -> anyhow::Result<Arc<dyn Mailer>> {
+        Ok(Arc::new(NoMailer))
     }
 }
 

@@ -224,3 +224,29 @@ fn the_table_is_keyed_by_pk_and_sk_expires_by_ttl_and_survives_stack_deletion() 
     assert_eq!(properties["DeletionProtectionEnabled"], true);
     assert_eq!(properties["SSESpecification"]["SSEEnabled"], true);
 }
+
+#[test]
+fn exactly_the_functions_that_send_email_are_built_with_the_ses_mailer() {
+    // A function built without `shared/ses` answers any email with an error, so the crates that
+    // turn the feature on must be exactly those the template lets send email.
+    for (name, _, _, sends_email) in EXPECTED {
+        let path = crate::workspace_root().join(format!("functions/{name}/Cargo.toml"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let manifest: toml::Table =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let features: Vec<&str> = manifest["dependencies"]["shared"]
+            .get("features")
+            .and_then(|f| f.as_array())
+            .map(|f| f.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            features.contains(&"ses"),
+            sends_email,
+            "{name}: shared features {features:?}"
+        );
+        assert!(
+            !features.contains(&"embedded"),
+            "{name}: deployed functions leave SQLite and the outbox out"
+        );
+    }
+}

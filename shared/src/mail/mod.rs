@@ -2,6 +2,7 @@
 
 #[cfg(feature = "embedded")]
 pub mod outbox;
+#[cfg(feature = "ses")]
 pub mod ses;
 
 use async_trait::async_trait;
