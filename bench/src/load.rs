@@ -125,12 +125,12 @@ async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> anyhow::
     Ok(client.post(url).json(&body).send().await?)
 }
 
-/// Registers and verifies the bench user, logs in, adds `contacts` contacts; the access token.
-async fn seed(server: &LocalServer, client: &reqwest::Client, contacts: usize) -> anyhow::Result<String> {
+/// Registers and verifies a user.
+async fn verified_user(server: &LocalServer, client: &reqwest::Client, username: &str) -> anyhow::Result<()> {
     let answer = post_json(
         client,
         &server.url("/api/auth/register"),
-        json!({"username": "benchuser", "email": "bench@example.com", "password": PASSWORD}),
+        json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}),
     )
     .await?;
     if answer.status() != 201 {
@@ -142,6 +142,22 @@ async fn seed(server: &LocalServer, client: &reqwest::Client, contacts: usize) -
         .send()
         .await?
         .error_for_status()?;
+    Ok(())
+}
+
+/// The bench user with `contacts` contacts (its access token), and `login_users` more users
+/// for the login load: concurrent attempts on one account count against its backoff (issue 5),
+/// so each wrk thread logs in as its own round-robin slice of users.
+async fn seed(
+    server: &LocalServer,
+    client: &reqwest::Client,
+    contacts: usize,
+    login_users: usize,
+) -> anyhow::Result<String> {
+    verified_user(server, client, "benchuser").await?;
+    for i in 0..login_users {
+        verified_user(server, client, &format!("login{i}")).await?;
+    }
     let tokens: Value = client
         .post(server.url("/api/auth/login"))
         .form(&[("username", "benchuser"), ("password", PASSWORD)])
@@ -169,6 +185,28 @@ async fn seed(server: &LocalServer, client: &reqwest::Client, contacts: usize) -
             .error_for_status()?;
     }
     Ok(access)
+}
+
+/// The wrk script of the login load: thread k logs in as users `login{k*per}..` in turn, so no
+/// user has two attempts in flight (wrk runs at most 2 threads, `per` ≥ the connections of one).
+fn login_script_text(per_thread: usize) -> String {
+    format!(
+        r#"local threads = 0
+function setup(thread)
+  thread:set("first", threads * {per_thread})
+  threads = threads + 1
+end
+function init(args)
+  i = 0
+end
+function request()
+  local user = first + (i % {per_thread})
+  i = i + 1
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/x-www-form-urlencoded"}},
+    "username=login" .. user .. "&password={PASSWORD}")
+end
+"#
+    )
 }
 
 fn parse_duration_ms(text: &str) -> Option<f64> {
@@ -299,15 +337,11 @@ async fn bcrypt_samples(samples: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> 
 pub async fn run(options: &Options) -> anyhow::Result<Load> {
     let server = LocalServer::start(&options.bins)?;
     let client = reqwest::Client::new();
-    let token = seed(&server, &client, options.pick(100, 3)).await?;
+    let max_connections: u32 = options.pick(64, 4);
+    let per_thread = max_connections as usize;
+    let token = seed(&server, &client, options.pick(100, 3), 2 * per_thread).await?;
     let login_script = server.data.path().join("login.lua");
-    std::fs::write(
-        &login_script,
-        format!(
-            "wrk.method = \"POST\"\nwrk.body = \"username=benchuser&password={PASSWORD}\"\n\
-             wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n"
-        ),
-    )?;
+    std::fs::write(&login_script, login_script_text(per_thread))?;
     let targets = [
         Target {
             name: "GET /api/healthchecker",
@@ -337,10 +371,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Load> {
     let repeats = options.pick(3, 1);
     let duration_s = options.pick(5, 1);
     let login_duration_s = options.pick(20, 1);
-    let connection_counts: &[u32] = options.pick(&[1, 16, 64], &[1, 4]);
+    let connection_counts: Vec<u32> = options.pick(vec![1, 16, max_connections], vec![1, max_connections]);
     let mut series = Vec::new();
     for target in &targets {
-        for &connections in connection_counts {
+        for &connections in &connection_counts {
             let seconds = if target.script.is_some() {
                 login_duration_s
             } else {

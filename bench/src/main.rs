@@ -33,6 +33,8 @@ pub struct Options {
     pub events: PathBuf,
     pub out: PathBuf,
     pub smoke: bool,
+    /// Skip the in-process round-trip count (it measures this checkout's code, not `--bins`).
+    pub no_trips: bool,
     /// The command line, quoted in the report.
     pub command: String,
 }
@@ -47,6 +49,7 @@ impl Options {
             events: PathBuf::from("events"),
             out: PathBuf::from("BENCHMARKS.md"),
             smoke: false,
+            no_trips: false,
             command: std::env::var("BENCH_COMMAND").unwrap_or_else(|_| args.join(" ")),
         };
         let mut rest = args.iter().skip(1);
@@ -63,6 +66,7 @@ impl Options {
                 "--events" => options.events = value()?.into(),
                 "--out" => options.out = value()?.into(),
                 "--smoke" => options.smoke = true,
+                "--no-trips" => options.no_trips = true,
                 other => bail!("unknown argument {other:?}"),
             }
         }
@@ -86,8 +90,10 @@ async fn main() -> anyhow::Result<()> {
     report.cold = runtime_api::cold_starts(&options).await?;
     eprintln!("==> sizes");
     report.sizes = report::sizes(&options)?;
-    eprintln!("==> round trips (DynamoDB, counted)");
-    report.trips = round_trips::count(&options).await?;
+    if !options.no_trips {
+        eprintln!("==> round trips (DynamoDB, counted)");
+        report.trips = round_trips::count(&options).await?;
+    }
     eprintln!("==> local server under wrk");
     report.load = Some(load::run(&options).await?);
     let mut markdown = report.markdown();

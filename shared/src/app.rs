@@ -33,7 +33,7 @@ impl App {
         // One SDK configuration for both AWS clients, loaded only when one of them is used.
         let uses_aws = matches!(config.store, StoreKind::DynamoDb { .. }) || config.mailer == MailerKind::Ses;
         let sdk = if uses_aws {
-            Some(aws::sdk_config().await)
+            Some(aws::sdk_config().await?)
         } else {
             None
         };

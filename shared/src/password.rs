@@ -1,4 +1,5 @@
-//! Password hashing with bcrypt, on a blocking thread so it never stalls the async workers.
+//! Password hashing with bcrypt, on its own small pool of low-priority threads, so that it never
+//! stalls the async workers nor crowds out their CPU (see [`pool`]).
 //!
 //! bcrypt reads at most 72 bytes. To keep longer passwords distinct, every password is first
 //! reduced to a fixed 44-byte string: base64(SHA-256(domain tag ‖ password)). The domain tag keeps
@@ -37,7 +38,7 @@ impl Passwords {
     pub async fn hash(&self, password: &Password) -> anyhow::Result<PasswordHash> {
         let input = prehash(password.expose());
         let cost = self.cost;
-        let hash = tokio::task::spawn_blocking(move || bcrypt::hash(input, cost))
+        let hash = pool::run(move || bcrypt::hash(input, cost))
             .await
             .context("Password hashing task failed")?
             .context("Failed to hash a password")?;
@@ -52,11 +53,79 @@ impl Passwords {
             Some(h) => (h.as_str().to_owned(), true),
             None => (self.dummy_hash.clone(), false),
         };
-        let matches = tokio::task::spawn_blocking(move || bcrypt::verify(input, &hash))
+        let matches = pool::run(move || bcrypt::verify(input, &hash))
             .await
             .context("Password verification task failed")?
             .context("Failed to verify a password")?;
         Ok(known && matches)
+    }
+}
+
+/// The threads bcrypt runs on. bcrypt is pure CPU for a quarter of a second at cost 12: on
+/// tokio's blocking pool, a few concurrent logins would take every core from the async workers
+/// and every other request would wait behind them. Here at most `cores - 1` (at least one) run at
+/// once, queued in order, on threads with a lower scheduling priority (nice 10 on Linux), so a
+/// core is left for everything else and the scheduler prefers short requests when CPU is short.
+/// The threads start on first use: a cold start that checks no password pays nothing.
+mod pool {
+    use std::sync::mpsc::{Receiver, Sender, channel};
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    fn queue() -> &'static Mutex<Sender<Job>> {
+        static QUEUE: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+        QUEUE.get_or_init(|| {
+            let (sender, receiver) = channel::<Job>();
+            let receiver = Arc::new(Mutex::new(receiver));
+            let threads =
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+            for i in 0..threads {
+                let receiver = Arc::clone(&receiver);
+                std::thread::Builder::new()
+                    .name(format!("bcrypt-{i}"))
+                    .spawn(move || work(&receiver))
+                    .expect("a bcrypt thread");
+            }
+            Mutex::new(sender)
+        })
+    }
+
+    fn work(receiver: &Mutex<Receiver<Job>>) {
+        lower_priority();
+        loop {
+            let job = match receiver.lock() {
+                Ok(receiver) => receiver.recv(),
+                Err(_) => return,
+            };
+            match job {
+                Ok(job) => job(),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// nice 10 for the calling thread (on Linux the nice value is per thread).
+    fn lower_priority() {
+        #[cfg(target_os = "linux")]
+        // SAFETY: setpriority only reads its integer arguments; who = 0 is the calling thread.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        }
+    }
+
+    /// Runs `f` on the pool and waits for it without blocking the async worker.
+    pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(f());
+        });
+        queue()
+            .lock()
+            .map_err(|_| anyhow::anyhow!("bcrypt queue poisoned"))?
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("bcrypt threads stopped"))?;
+        Ok(result.await?)
     }
 }
 
@@ -105,6 +174,20 @@ mod tests {
                 .unwrap()
         );
         assert!(!passwords.verify(&base, Some(&hash)).await.unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn bcrypt_runs_on_low_priority_threads_of_its_own() {
+        let (priority, name) = pool::run(|| {
+            // SAFETY: getpriority only reads its integer arguments; who = 0 is this thread.
+            let priority = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+            (priority, std::thread::current().name().map(str::to_owned))
+        })
+        .await
+        .unwrap();
+        assert_eq!(priority, 10);
+        assert!(name.is_some_and(|n| n.starts_with("bcrypt-")));
     }
 
     #[test]
