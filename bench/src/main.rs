@@ -35,6 +35,8 @@ pub struct Options {
     pub smoke: bool,
     /// Skip the in-process round-trip count (it measures this checkout's code, not `--bins`).
     pub no_trips: bool,
+    /// Only these sections (`cold`, `sizes`, `trips`, `load`); all when empty.
+    pub only: Vec<String>,
     /// The command line, quoted in the report.
     pub command: String,
 }
@@ -50,6 +52,7 @@ impl Options {
             out: PathBuf::from("BENCHMARKS.md"),
             smoke: false,
             no_trips: false,
+            only: Vec::new(),
             command: std::env::var("BENCH_COMMAND").unwrap_or_else(|_| args.join(" ")),
         };
         let mut rest = args.iter().skip(1);
@@ -67,6 +70,7 @@ impl Options {
                 "--out" => options.out = value()?.into(),
                 "--smoke" => options.smoke = true,
                 "--no-trips" => options.no_trips = true,
+                "--only" => options.only = value()?.split(',').map(str::to_owned).collect(),
                 other => bail!("unknown argument {other:?}"),
             }
         }
@@ -74,6 +78,11 @@ impl Options {
             bail!("--moto http://127.0.0.1:PORT is required (bench/run starts one)");
         }
         Ok(options)
+    }
+
+    /// Whether `section` is to run.
+    pub fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
     }
 
     /// `full` normally, `smoke` with --smoke.
@@ -86,16 +95,22 @@ impl Options {
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse()?;
     let mut report = report::Report::new(&options);
-    eprintln!("==> cold starts");
-    report.cold = runtime_api::cold_starts(&options).await?;
-    eprintln!("==> sizes");
-    report.sizes = report::sizes(&options)?;
-    if !options.no_trips {
+    if options.runs("cold") {
+        eprintln!("==> cold starts");
+        report.cold = runtime_api::cold_starts(&options).await?;
+    }
+    if options.runs("sizes") {
+        eprintln!("==> sizes");
+        report.sizes = report::sizes(&options)?;
+    }
+    if options.runs("trips") && !options.no_trips {
         eprintln!("==> round trips (DynamoDB, counted)");
         report.trips = round_trips::count(&options).await?;
     }
-    eprintln!("==> local server under wrk");
-    report.load = Some(load::run(&options).await?);
+    if options.runs("load") {
+        eprintln!("==> local server under wrk");
+        report.load = Some(load::run(&options).await?);
+    }
     let mut markdown = report.markdown();
     // The findings and before/after figures, written by hand, ride along unchanged.
     if !options.smoke

@@ -182,8 +182,12 @@ impl Report {
              figures measured in this same run.\n",
             self.command, self.machine
         );
-        self.cold_table(&mut md);
-        self.size_table(&mut md);
+        if !self.cold.is_empty() {
+            self.cold_table(&mut md);
+        }
+        if !self.sizes.is_empty() {
+            self.size_table(&mut md);
+        }
         if let Some(load) = &self.load {
             self.load_tables(&mut md, load);
         }
