@@ -315,7 +315,10 @@ fn run_wrk(
         );
     }
     if run.requests_per_second <= 0.0 {
-        bail!("{} at {connections} connections: no request completed", target.name);
+        bail!(
+            "{} at {connections} connections: no request completed",
+            target.name
+        );
     }
     Ok(run)
 }
