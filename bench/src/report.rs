@@ -38,6 +38,11 @@ fn median(values: &[f64]) -> f64 {
     spread(values).1
 }
 
+/// A goal's verdict, as the tables print it.
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
 fn fmt3((min, med, max): (f64, f64, f64), digits: usize) -> String {
     format!("{min:.digits$} / {med:.digits$} / {max:.digits$}")
 }
@@ -227,10 +232,8 @@ impl Report {
             let delta = init - baseline;
             let met = if cold.function == HELLO {
                 "baseline".to_owned()
-            } else if delta <= 2.0 && init <= 10.0 {
-                "met".to_owned()
             } else {
-                "**missed**".to_owned()
+                verdict(delta <= 2.0 && init <= 10.0).to_owned()
             };
             let _ = writeln!(
                 md,
@@ -256,10 +259,8 @@ impl Report {
         for size in &self.sizes {
             let met = if size.function == HELLO {
                 "baseline"
-            } else if size.stripped <= 6_000_000 {
-                "met"
             } else {
-                "**missed**"
+                verdict(size.stripped <= 6_000_000)
             };
             let _ = writeln!(
                 md,
@@ -289,8 +290,7 @@ impl Report {
             let rps: Vec<f64> = series.runs.iter().map(|r| r.requests_per_second).collect();
             let guarded = series.target.contains("/me") || series.target.contains("/contacts");
             let goal = match (guarded, series.connections) {
-                (true, 64) if median(&p99) <= 2.0 => "met",
-                (true, 64) => "**missed**",
+                (true, 64) => verdict(median(&p99) <= 2.0),
                 _ => "",
             };
             let _ = writeln!(
@@ -317,19 +317,11 @@ impl Report {
             fmt3(spread(&load.bcrypt_verify_ms), 1),
             fmt3(spread(&load.login_p50_ms), 1),
             login / verify,
-            if login / verify <= 1.05 {
-                "met"
-            } else {
-                "**missed**"
-            },
+            verdict(login / verify <= 1.05),
             fmt3(spread(&load.bcrypt_hash_ms), 1),
             fmt3(spread(&load.register_ms), 1),
             register / hash,
-            if register / hash <= 1.05 {
-                "met"
-            } else {
-                "**missed**"
-            },
+            verdict(register / hash <= 1.05),
         );
         let ratios: Vec<f64> = load
             .busy_p99_ms
@@ -346,7 +338,7 @@ impl Report {
             fmt3(spread(&load.idle_p99_ms), 3),
             fmt3(spread(&load.busy_p99_ms), 3),
             fmt3(spread(&ratios), 2),
-            if ratio <= 3.0 { "met" } else { "**missed**" }
+            verdict(ratio <= 3.0)
         );
     }
 
