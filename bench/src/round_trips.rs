@@ -15,12 +15,11 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use lambda_http::RequestExt;
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::{Config, Deployment};
 use shared::mail::{MailError, Mailer, OutgoingEmail};
-use shared::routes::{Endpoint, resolve};
+use shared::routes::{Endpoint, route};
 use shared::store::dynamodb::DynamoStore;
 
 use crate::Options;
@@ -103,10 +102,6 @@ impl Flow {
         body: Option<(&str, String)>,
         token: Option<&str>,
     ) -> anyhow::Result<Value> {
-        let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
-        let (resolved, parameters) =
-            resolve(&endpoint.method(), path_only).map_err(|_| anyhow!("no route for {path}"))?;
-        assert_eq!(resolved, endpoint);
         let mut builder = http::Request::builder()
             .method(endpoint.method())
             .uri(format!("https://bench.example.com{path}"));
@@ -120,11 +115,8 @@ impl Flow {
             }
             None => lambda_http::Body::Empty,
         };
-        let query: HashMap<String, Vec<String>> = serde_urlencoded_pairs(query);
-        let request = builder
-            .body(body)?
-            .with_path_parameters(parameters)
-            .with_query_string_parameters(query);
+        let (resolved, request) = route(builder.body(body)?).map_err(|_| anyhow!("no route for {path}"))?;
+        assert_eq!(resolved, endpoint);
         self.counter.0.store(0, Ordering::SeqCst);
         let response = endpoint.call(&self.app, request).await;
         let requests = self.counter.0.load(Ordering::SeqCst);
@@ -159,15 +151,6 @@ impl Flow {
             })
             .with_context(|| format!("no email with {prefix}"))
     }
-}
-
-fn serde_urlencoded_pairs(query: &str) -> HashMap<String, Vec<String>> {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        map.entry(k.to_owned()).or_default().push(v.to_owned());
-    }
-    map
 }
 
 /// Issue 6's goals: me 1, login ≤ 2, refresh ≤ 2, register ≤ 2, each contacts operation 1.

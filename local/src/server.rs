@@ -2,7 +2,6 @@
 //! take (path and query parameters filled in as API Gateway would), runs the route table, and
 //! sends the response back.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -135,12 +134,8 @@ async fn route(
     base: &'static str,
     request: shared::http::Request,
 ) -> shared::http::Response {
-    match routes::resolve(request.method(), request.uri().path()) {
-        Ok((endpoint, path_parameters)) => {
-            let query = query_parameters(request.uri().query());
-            let mut request = request
-                .with_path_parameters(path_parameters)
-                .with_query_string_parameters(query);
+    match routes::route(request) {
+        Ok((endpoint, mut request)) => {
             request.extensions_mut().insert(PublicBase(base.to_owned()));
             endpoint.call(app, request).await
         }
@@ -162,16 +157,4 @@ fn request_context(parts: &http::request::Parts, peer: SocketAddr) -> ApiGateway
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     context
-}
-
-/// The query string as API Gateway hands it over: every value of every name, decoded.
-fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {
-    let pairs: Vec<(String, String)> = query
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
-    for (name, value) in pairs {
-        map.entry(name).or_default().push(value);
-    }
-    map
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
-use crate::domain::{Email, FieldError, Password, User, UserId, UserRecord};
+use crate::domain::{Email, FieldError, LoginIdentifier, Password, User, UserId, UserRecord};
 use crate::mail::{self, OutgoingEmail};
 use crate::password_policy;
 use crate::store::{
@@ -162,13 +162,14 @@ pub async fn login(
     identifier: &str,
     password: &str,
 ) -> Result<TokenPair, AuthError> {
-    let login_key = app.limits.login_key(identifier);
+    let identifier = LoginIdentifier::parse(identifier);
+    let login_key = app.limits.login_key(&identifier);
     let now = app.clock.now();
     // The gate and the user read are independent: one round trip of latency, not two.
     let (gate, record) = tokio::join!(
         app.store
             .begin_login_attempt(&login_key, now.timestamp_millis(), &app.limits.login),
-        user_by_identifier(app, identifier),
+        user_by_identifier(app, &identifier),
     );
     if let Gate::Locked { retry_after_ms } = gate? {
         let user_id = record.ok().flatten().map(|r| r.user.id);
@@ -248,11 +249,13 @@ pub async fn login(
     })
 }
 
-async fn user_by_identifier(app: &App, identifier: &str) -> Result<Option<UserRecord>, StoreError> {
-    if identifier.contains('@') {
-        app.store.user_by_email(&identifier.to_lowercase()).await
-    } else {
-        app.store.user_by_username(&identifier.to_ascii_lowercase()).await
+async fn user_by_identifier(
+    app: &App,
+    identifier: &LoginIdentifier,
+) -> Result<Option<UserRecord>, StoreError> {
+    match identifier {
+        LoginIdentifier::Email(key) => app.store.user_by_email(key).await,
+        LoginIdentifier::Username(key) => app.store.user_by_username(key).await,
     }
 }
 

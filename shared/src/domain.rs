@@ -151,6 +151,24 @@ impl Email {
     }
 }
 
+/// What a login form's `username` names, as the case-insensitive key the store holds: an email
+/// when it has an `@`, else a username. Login lookups and login backoff both key on this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginIdentifier {
+    Username(String),
+    Email(String),
+}
+
+impl LoginIdentifier {
+    pub fn parse(presented: &str) -> Self {
+        if presented.contains('@') {
+            Self::Email(presented.to_lowercase())
+        } else {
+            Self::Username(presented.to_ascii_lowercase())
+        }
+    }
+}
+
 /// A new password: 8–128 characters of any Unicode. Never shown in `Debug` or logs.
 pub struct Password(SecretString);
 

@@ -126,6 +126,30 @@ impl Endpoint {
     }
 }
 
+/// Finds the route of a raw request (a transport other than API Gateway: the local server, the
+/// bench) and fills in its path and query parameters the way API Gateway does.
+pub fn route(request: Request) -> Result<(Endpoint, Request), ApiError> {
+    use lambda_http::RequestExt;
+    let (endpoint, path_parameters) = resolve(request.method(), request.uri().path())?;
+    let query = query_parameters(request.uri().query());
+    let request = request
+        .with_path_parameters(path_parameters)
+        .with_query_string_parameters(query);
+    Ok((endpoint, request))
+}
+
+/// The query string as API Gateway hands it over: every value of every name, decoded.
+fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {
+    let pairs: Vec<(String, String)> = query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in pairs {
+        map.entry(name).or_default().push(value);
+    }
+    map
+}
+
 /// Finds the route for a method and path, with its path parameters; 404 for an unknown path,
 /// 405 for a known path and another method. Literal segments win over parameters.
 pub fn resolve(method: &Method, path: &str) -> Result<(Endpoint, HashMap<String, String>), ApiError> {

@@ -7,6 +7,8 @@
 //! sometimes a password.
 
 use hmac::{KeyInit, Mac};
+
+use crate::domain::LoginIdentifier;
 use sha2::Sha256;
 
 /// Longest login backoff window, in milliseconds (15 min).
@@ -177,15 +179,13 @@ impl Limits {
         }
     }
 
-    /// The backoff key of a login identifier, as presented: a username (case-insensitive) or an
-    /// email (lowercased), so known and unknown accounts are treated alike.
-    pub fn login_key(&self, identifier: &str) -> String {
-        let normalized = if identifier.contains('@') {
-            format!("email:{}", identifier.to_lowercase())
-        } else {
-            format!("username:{}", identifier.to_ascii_lowercase())
-        };
-        self.digest(&normalized)
+    /// The backoff key of a login identifier (the username or the email, normalized), so known
+    /// and unknown accounts are treated alike.
+    pub fn login_key(&self, identifier: &LoginIdentifier) -> String {
+        match identifier {
+            LoginIdentifier::Email(key) => self.digest(&format!("email:{key}")),
+            LoginIdentifier::Username(key) => self.digest(&format!("username:{key}")),
+        }
     }
 
     /// The throttle key of an email address key.
@@ -276,13 +276,11 @@ mod tests {
             },
             b"key",
         );
-        assert_eq!(limits.login_key("Alice"), limits.login_key("alice"));
-        assert_eq!(
-            limits.login_key("Alice@Example.org"),
-            limits.login_key("alice@example.org")
-        );
-        assert_ne!(limits.login_key("alice"), limits.login_key("alice@example.org"));
-        assert!(!limits.login_key("alice").contains("alice"));
-        assert_eq!(limits.login_key("alice").len(), 64);
+        let key = |presented: &str| limits.login_key(&LoginIdentifier::parse(presented));
+        assert_eq!(key("Alice"), key("alice"));
+        assert_eq!(key("Alice@Example.org"), key("alice@example.org"));
+        assert_ne!(key("alice"), key("alice@example.org"));
+        assert!(!key("alice").contains("alice"));
+        assert_eq!(key("alice").len(), 64);
     }
 }
