@@ -59,6 +59,11 @@ impl Links {
         }
     }
 
+    /// The base URL itself, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn verification(&self, token: &str) -> String {
         format!("{}/api/auth/confirmed_email/{token}", self.base)
     }

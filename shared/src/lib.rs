@@ -17,6 +17,7 @@ pub mod handlers;
 pub mod http;
 pub mod lambda;
 pub mod mail;
+pub mod openapi;
 pub mod password;
 pub mod password_policy;
 pub mod routes;

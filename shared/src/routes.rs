@@ -30,11 +30,19 @@ pub enum Endpoint {
     UpdateContact,
     DeleteContact,
     UpcomingBirthdays,
+    Openapi,
+    Docs,
+    DocsAsset,
 }
 
+/// The function behind API Gateway's `$default` route: it answers every request that matches no
+/// route of the table, as [`resolve`] does (404 or 405).
+pub const FALLBACK_FUNCTION: &str = "fallback";
+
 impl Endpoint {
-    /// Every route, in the order of API.md.
-    pub const ALL: [Endpoint; 18] = [
+    /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
+    /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
+    pub const ALL: [Endpoint; 21] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -53,6 +61,9 @@ impl Endpoint {
         Endpoint::UpdateContact,
         Endpoint::DeleteContact,
         Endpoint::UpcomingBirthdays,
+        Endpoint::Openapi,
+        Endpoint::Docs,
+        Endpoint::DocsAsset,
     ];
 
     /// The function name, method and path of this route.
@@ -82,6 +93,9 @@ impl Endpoint {
                 Method::GET,
                 "/api/contacts/upcoming-birthdays",
             ),
+            Endpoint::Openapi => ("openapi", Method::GET, "/openapi.json"),
+            Endpoint::Docs => ("docs", Method::GET, "/docs"),
+            Endpoint::DocsAsset => ("docs-asset", Method::GET, "/docs/{file}"),
         }
     }
 
@@ -122,6 +136,9 @@ impl Endpoint {
             Endpoint::UpcomingBirthdays => {
                 run_handler(app, request, handlers::upcoming_birthdays::handle).await
             }
+            Endpoint::Openapi => run_handler(app, request, handlers::openapi::handle).await,
+            Endpoint::Docs => run_handler(app, request, handlers::docs::handle).await,
+            Endpoint::DocsAsset => run_handler(app, request, handlers::docs_asset::handle).await,
         }
     }
 }

@@ -53,6 +53,59 @@ async fn login_accepts_the_full_oauth2_password_form_and_multipart() {
 }
 
 #[tokio::test]
+async fn login_refuses_any_grant_type_but_password_with_a_422_and_no_password_check() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    for grant in ["client_credentials", "Password", "refresh_token", " password"] {
+        let answer = app
+            .post_form(
+                "/api/auth/login",
+                &[
+                    ("grant_type", grant),
+                    ("username", "johndoe"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        answer.assert_422_on("grant_type");
+        let issue = &answer.json()["detail"][0];
+        assert_eq!(
+            (&issue["loc"], &issue["type"]),
+            (&json!(["body", "grant_type"]), &json!("string_pattern_mismatch")),
+            "grant_type={grant:?}: {}",
+            answer.text
+        );
+        if !grant.to_lowercase().contains("password") {
+            assert!(
+                !answer.text.contains(grant),
+                "the value is echoed: {}",
+                answer.text
+            );
+        }
+    }
+    // None of those counted as a failed login: the right password still logs in at once.
+    // An empty grant_type is absent, as FastAPI's forms read it.
+    tokens_of(
+        &app.post_form(
+            "/api/auth/login",
+            &[
+                ("grant_type", ""),
+                ("username", "johndoe"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await,
+    );
+    let multipart = reqwest::multipart::Form::new()
+        .text("grant_type", "client_credentials")
+        .text("username", "johndoe")
+        .text("password", PASSWORD);
+    app.send(app.client().post(app.url("/api/auth/login")).multipart(multipart))
+        .await
+        .assert_422_on("grant_type");
+}
+
+#[tokio::test]
 async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let app = Server::start().await;
     app.verified_user("johndoe", "john@example.com").await;

@@ -1,8 +1,9 @@
-//! The contract suite: every route of ../shared/API.md exercised from outside the process, against
+//! The contract suite: every route of docs/API.md exercised from outside the process, against
 //! a freshly spawned `ucontact-local` per test (its own data dir, port 0).
 
 mod abuse;
 mod contacts;
+mod docs;
 mod email_verification;
 mod http_conventions;
 mod login;
@@ -11,3 +12,11 @@ mod protected_routes;
 mod register;
 mod restart;
 mod sessions;
+
+/// The workspace root, where `events/` lives.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}

@@ -6,6 +6,9 @@ use serde_json::{Map, Value, json};
 
 use crate::workspace_root;
 
+/// API Gateway's catch-all route, as [`Function::http_route`] names it.
+pub const DEFAULT_ROUTE: &str = "$default";
+
 /// The parsed template.
 pub struct Template(pub Value);
 
@@ -76,7 +79,8 @@ impl Function<'_> {
             .unwrap_or_else(|| panic!("{}: no Metadata.BuildProperties.Binary", self.logical_id))
     }
 
-    /// The method and path of the function's one `HttpApi` event on the `Api`.
+    /// The method and path of the function's one `HttpApi` event on the `Api`. An event with
+    /// neither is SAM's way to write API Gateway's `$default` route: ("ANY", "$default").
     #[track_caller]
     pub fn http_route(&self) -> (String, String) {
         let events = self.properties()["Events"]
@@ -101,6 +105,9 @@ impl Function<'_> {
             "{}: the event is not on the one HttpApi `Api`",
             self.logical_id
         );
+        if properties.get("Method").is_none() && properties.get("Path").is_none() {
+            return ("ANY".to_owned(), DEFAULT_ROUTE.to_owned());
+        }
         let field = |name: &str| {
             properties[name]
                 .as_str()

@@ -14,12 +14,13 @@ use serde_json::Value;
 use shared::App;
 use shared::config::{Config, Deployment};
 use shared::domain::UserId;
+use shared::http::run_handler;
 use shared::routes::{Endpoint, resolve};
 
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 18] = [
+const EXPECTED: [(&str, u16, &str); 21] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -48,6 +49,21 @@ const EXPECTED: [(&str, u16, &str); 18] = [
     ("upcoming-birthdays", 200, "["),
     ("delete-contact", 200, r#""email":"jane@example.com""#),
     ("health", 200, r#"{"message":"OK"}"#),
+    // The document names the event's API Gateway domain as its server.
+    (
+        "openapi",
+        200,
+        r#""servers":[{"url":"https://abc123.execute-api.eu-west-1.amazonaws.com"}]"#,
+    ),
+    ("docs", 200, r#"<script src="docs/swagger-ui-bundle.js">"#),
+    ("docs-asset", 200, ".swagger-ui"),
+];
+
+/// The events of the `fallback` function (API Gateway's `$default` route): file stem, expected
+/// status and body.
+const FALLBACK_EVENTS: [(&str, u16, &str); 2] = [
+    ("fallback", 404, r#"{"detail":"Not Found"}"#),
+    ("fallback-405", 405, r#"{"detail":"Method Not Allowed"}"#),
 ];
 
 /// The API Gateway domain of the sample events.
@@ -73,7 +89,14 @@ async fn every_event_goes_through_its_handler() {
     );
     let files = event_files();
     let files: BTreeSet<&str> = files.iter().map(String::as_str).collect();
-    assert_same_set("the route table", &functions, "events/", &files);
+    let mut events: BTreeSet<&str> = functions.clone();
+    events.extend(FALLBACK_EVENTS.iter().map(|(name, _, _)| *name));
+    assert_same_set(
+        "the route table and the fallback events",
+        &events,
+        "events/",
+        &files,
+    );
 
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let app = app_on_embedded_store(data_dir.path()).await;
@@ -189,6 +212,39 @@ async fn every_event_goes_through_its_handler() {
         "no email in the outbox links to {link}; {} email(s): {emails:#?}",
         emails.len()
     );
+}
+
+/// The fallback function answers its events (requests that match no route, as API Gateway's
+/// `$default` route delivers them) with the local router's 404 and 405.
+#[tokio::test]
+async fn the_fallback_events_get_the_local_routers_answers() {
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let app = app_on_embedded_store(data_dir.path()).await;
+    for (name, status, body) in FALLBACK_EVENTS {
+        let path = workspace_root().join("events").join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read events/{name}.json: {e}"));
+        let event: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(event["routeKey"], "$default", "events/{name}.json: routeKey");
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("events/{name}.json is not an API Gateway HTTP API event: {e}"));
+        let local = resolve(request.method(), request.uri().path())
+            .expect_err("a fallback event matches no route of the table")
+            .into_response();
+        let response = run_handler(&app, request, shared::handlers::fallback::handle).await;
+        let answer = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        assert_eq!(response.status().as_u16(), status, "events/{name}.json: {answer}");
+        assert_eq!(answer, body, "events/{name}.json: the body");
+        assert_eq!(
+            response.status(),
+            local.status(),
+            "events/{name}.json: the local router's status"
+        );
+        assert_eq!(
+            response.headers().get("content-type").map(|v| v.as_bytes()),
+            Some(&b"application/json"[..]),
+            "events/{name}.json: content type"
+        );
+    }
 }
 
 /// What the contacts events answered so far, to check each answer against the earlier ones: the

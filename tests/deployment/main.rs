@@ -4,6 +4,7 @@
 
 mod cfn;
 mod events;
+mod openapi;
 mod permissions;
 mod routes;
 mod throttling;

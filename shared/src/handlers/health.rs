@@ -6,6 +6,17 @@ use crate::app::App;
 use crate::http::{self, ApiError, Request, Response};
 use crate::store::StoreError;
 
+/// Health check: the store answers
+#[utoipa::path(
+    get,
+    path = "/api/healthchecker",
+    operation_id = "health",
+    tag = "service",
+    responses(
+        (status = 200, description = "The service and its store answer", body = crate::openapi::schemas::Message, example = json!({"message": "OK"})),
+        crate::openapi::responses::Unavailable,
+    ),
+)]
 pub async fn handle(app: &App, _request: Request) -> Result<Response, ApiError> {
     app.store.ping().await.map_err(|e| match e {
         StoreError::Unavailable(cause) | StoreError::Unexpected(cause) => ApiError::Unavailable(cause),

@@ -4,6 +4,18 @@ use crate::app::App;
 use crate::auth;
 use crate::http::{self, ApiError, Request, Response};
 
+/// Log out everywhere: end every session of the user
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout-all",
+    operation_id = "logout-all",
+    tag = "auth",
+    security(("OAuth2PasswordBearer" = []), ("HTTPBearer" = [])),
+    responses(
+        (status = 204, description = "Every session has ended"),
+        crate::openapi::responses::Unauthenticated, crate::openapi::responses::Unavailable,
+    ),
+)]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let user_id = http::require_user(app, &request)?;
     auth::logout_all(app, &http::caller(&request), user_id).await?;

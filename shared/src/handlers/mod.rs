@@ -4,6 +4,9 @@
 pub mod confirm_email;
 pub mod create_contact;
 pub mod delete_contact;
+pub mod docs;
+pub mod docs_asset;
+pub mod fallback;
 pub mod get_contact;
 pub mod health;
 pub mod list_contacts;
@@ -11,6 +14,7 @@ pub mod login;
 pub mod logout;
 pub mod logout_all;
 pub mod me;
+pub mod openapi;
 pub mod refresh_token;
 pub mod register;
 pub mod request_email;
@@ -22,6 +26,7 @@ pub mod update_contact;
 
 use chrono::{NaiveDate, SecondsFormat};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::app::App;
 use crate::auth::TokenPair;
@@ -32,12 +37,21 @@ use crate::domain::{
 use crate::http::{self, ApiError, JsonBody, Request, present};
 
 /// The `User` JSON of the contract.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User, example = json!({
+    "id": 1, "username": "johndoe", "email": "john@example.com",
+    "created_at": "2025-04-16T12:00:00Z", "avatar": null, "is_verified": false
+}))]
 pub struct UserOut<'a> {
+    /// Allocated once per user, never reused.
+    #[schema(value_type = i64, minimum = 1)]
     pub id: UserId,
     pub username: &'a str,
+    #[schema(format = Email)]
     pub email: &'a str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// The URL of the user's picture, if any.
     pub avatar: Option<&'a str>,
     pub is_verified: bool,
 }
@@ -56,10 +70,18 @@ impl<'a> From<&'a User> for UserOut<'a> {
 }
 
 /// The token JSON of login and refresh.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token, example = json!({
+    "access_token": "eyJ0eXAiOiJKV1QiLCJhbGc...", "refresh_token": "eyJ0eXAiOiJKV1QiLCJhbGc...",
+    "token_type": "bearer"
+}))]
 pub struct TokensOut {
+    /// The Bearer token of the guarded routes (default lifetime 15 minutes).
     pub access_token: String,
+    /// Exchanged at `/api/auth/refresh-token` for a new pair; each works once.
     pub refresh_token: String,
+    /// Always `bearer`.
+    #[schema(pattern = "^bearer$")]
     pub token_type: &'static str,
 }
 
@@ -74,16 +96,25 @@ impl From<TokenPair> for TokensOut {
 }
 
 /// The `Contact` JSON of the contract.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Contact, example = json!({
+    "id": 1, "first_name": "Jane", "last_name": "Doe", "email": "jane@example.com",
+    "phone": "+1 (555) 010-0000", "birthday": "1990-12-31", "description": "Met at RustConf",
+    "created_at": "2025-04-16T12:00:00Z", "updated_at": "2025-04-16T12:00:00Z"
+}))]
 pub struct ContactOut<'a> {
+    #[schema(value_type = i64, minimum = 1)]
     pub id: ContactId,
     pub first_name: &'a str,
     pub last_name: &'a str,
+    #[schema(format = Email)]
     pub email: &'a str,
     pub phone: Option<&'a str>,
     pub birthday: Option<NaiveDate>,
     pub description: Option<&'a str>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

@@ -9,6 +9,24 @@ use crate::http::{self, ApiError, JsonBody, Request, Response, present};
 
 use super::UserOut;
 
+/// Register a new user
+///
+/// A verification email is sent to the address; login refuses the user until its link is followed.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    operation_id = "register",
+    tag = "auth",
+    request_body(content = crate::openapi::schemas::RegisterIn, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new user", body = super::UserOut),
+        (status = 409, description = "The username or the email is taken (ignoring case)", body = crate::openapi::schemas::ErrorDetail, examples(
+            ("username" = (value = json!({"detail": crate::http::detail::USERNAME_TAKEN}))),
+            ("email" = (value = json!({"detail": crate::http::detail::EMAIL_TAKEN}))),
+        )),
+        crate::openapi::responses::Invalid, crate::openapi::responses::TooLarge, crate::openapi::responses::Unavailable,
+    ),
+)]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let body = JsonBody::parse(&request)?;
     let mut fields = body.fields();

@@ -9,6 +9,21 @@ use crate::app::App;
 use crate::auth;
 use crate::http::{self, ApiError, Request, Response};
 
+/// The password reset page (the link of the reset email)
+///
+/// An HTML form that posts the token and the new password to `/api/auth/set-password`.
+#[utoipa::path(
+    get,
+    path = "/auth/reset-password/{token}",
+    operation_id = "reset-password-form",
+    tag = "auth",
+    params(("token" = String, Path, description = "The token of the reset link")),
+    responses(
+        (status = 200, description = "The form page", content_type = "text/html", body = String),
+        (status = 400, description = "Invalid or expired token", body = crate::openapi::schemas::ErrorDetail,
+            example = json!({"detail": crate::http::detail::INVALID_RESET})),
+    ),
+)]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let token = http::path_param(&request, "token")?;
     auth::check_reset_token(app, &token)?;

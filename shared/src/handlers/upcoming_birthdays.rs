@@ -7,6 +7,22 @@ use crate::http::{self, ApiError, QueryParams, Request, Response};
 
 use super::contacts_json;
 
+/// Contacts whose birthday comes within `days` days
+///
+/// From today (UTC) through today + `days`, across the year's end, soonest first; Feb 29 counts
+/// as Feb 28 in other years.
+#[utoipa::path(
+    get,
+    path = "/api/contacts/upcoming-birthdays",
+    operation_id = "upcoming-birthdays",
+    tag = "contacts",
+    security(("OAuth2PasswordBearer" = []), ("HTTPBearer" = [])),
+    params(("days" = Option<i64>, Query, minimum = 1, maximum = 366, description = "How many days ahead (default 7)")),
+    responses(
+        (status = 200, description = "The contacts, by next birthday", body = Vec<super::ContactOut>),
+        crate::openapi::responses::Unauthenticated, crate::openapi::responses::Invalid, crate::openapi::responses::Unavailable,
+    ),
+)]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let user_id = http::require_user(app, &request)?;
     let mut params = QueryParams::new(&request);

@@ -27,6 +27,11 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     }
 }
 
+/// A body that is JSON already.
+pub fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    with_type(status, "application/json", Body::from(bytes))
+}
+
 /// `{"message": ...}`.
 pub fn message(status: StatusCode, text: &str) -> Response {
     json(status, &json!({ "message": text }))
@@ -50,15 +55,45 @@ pub fn no_content() -> Response {
 
 /// An HTML page that holds a token in its URL: no referrer, no framing, no caching, no scripts.
 pub fn html(status: StatusCode, page: String) -> Response {
-    let mut response = with_type(status, "text/html; charset=utf-8", Body::from(page));
+    html_page(
+        status,
+        Body::from(page),
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    )
+}
+
+/// The interactive docs page: scripts and styles from this service only, calls to this service
+/// only, no framing.
+pub fn docs_page(page: &'static str) -> Response {
+    html_page(
+        StatusCode::OK,
+        Body::from(page),
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; \
+         frame-ancestors 'none'",
+    )
+}
+
+fn html_page(status: StatusCode, body: Body, policy: &'static str) -> Response {
+    let mut response = with_type(status, "text/html; charset=utf-8", body);
     let headers = response.headers_mut();
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    response
+}
+
+/// A static file compiled into the binary, cacheable for a day.
+pub fn asset(content_type: &'static str, contents: &'static str) -> Response {
+    let mut response = with_type(StatusCode::OK, content_type, Body::from(contents));
+    let headers = response.headers_mut();
     headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

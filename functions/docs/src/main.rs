@@ -1,0 +1,7 @@
+//! Lambda function `docs`: builds the app once per cold start and serves
+//! [`shared::handlers::docs`].
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(shared::handlers::docs::handle).await
+}

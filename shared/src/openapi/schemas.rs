@@ -1,0 +1,134 @@
+//! Schemas of the request bodies and error bodies. The handlers read their bodies field by field
+//! (so that every bad field is reported at once, in FastAPI's shape), so these types exist for the
+//! document only; the response types (`User`, `Token`, `Contact`) are the handlers' own.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error but a validation error: `{"detail": "<message>"}`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"detail": "Not Found"}))]
+pub struct ErrorDetail {
+    pub detail: String,
+}
+
+/// One problem of a 422 answer, as FastAPI reports it. Values are never echoed back.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"type": "missing", "loc": ["body", "email"], "msg": "Field required"}))]
+pub struct ValidationError {
+    /// Where the problem is: `["body", field]`, `["query", name]`, `["path", name]` or `["body"]`.
+    pub loc: Vec<Location>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: String,
+}
+
+/// A part of a [`ValidationError`]'s location: a name, or a byte offset into a JSON body.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Location {
+    Name(String),
+    Index(i64),
+}
+
+/// A 422 answer: every problem of the request at once.
+#[derive(Serialize, ToSchema)]
+#[schema(as = HTTPValidationError)]
+pub struct HttpValidationError {
+    pub detail: Vec<ValidationError>,
+}
+
+/// `{"message": "..."}`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"message": "OK"}))]
+pub struct Message {
+    pub message: String,
+}
+
+/// The body of `register`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"username": "johndoe", "email": "john@example.com", "password": "correct-horse-battery"}))]
+pub struct RegisterIn {
+    /// 3–40 characters: ASCII letters, digits, `.`, `_`, `-`; unique ignoring case.
+    #[schema(min_length = 3, max_length = 40, pattern = "^[A-Za-z0-9._-]{3,40}$")]
+    pub username: String,
+    /// A valid address of at most 254 characters; unique ignoring case.
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// 8–128 characters, not a common password, not the username or the email's local part.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
+    pub password: String,
+}
+
+/// The OAuth2 password form of `login` (FastAPI's `OAuth2PasswordRequestForm`).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"username": "johndoe", "password": "correct-horse-battery"}))]
+pub struct LoginForm {
+    /// The username or the email.
+    pub username: String,
+    #[schema(format = Password)]
+    pub password: String,
+    /// Absent, empty or `password`; anything else is a 422.
+    #[schema(pattern = "^password$", nullable = false)]
+    pub grant_type: Option<String>,
+    /// Accepted and ignored.
+    #[schema(nullable = false)]
+    pub scope: Option<String>,
+    /// Accepted and ignored.
+    #[schema(nullable = false)]
+    pub client_id: Option<String>,
+    /// Accepted and ignored.
+    #[schema(nullable = false, format = Password)]
+    pub client_secret: Option<String>,
+}
+
+/// The body of `refresh-token` and `logout`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"refresh_token": "eyJ0eXAiOiJKV1QiLCJhbGc..."}))]
+pub struct RefreshTokenIn {
+    pub refresh_token: String,
+}
+
+/// The body of `request-email` and `reset-password`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"email": "john@example.com"}))]
+pub struct EmailIn {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+}
+
+/// The form of `set-password` (the reset page posts it).
+#[derive(Serialize, ToSchema)]
+pub struct SetPasswordForm {
+    /// The token of the reset link.
+    pub token: String,
+    #[schema(min_length = 8, max_length = 128, format = Password)]
+    pub password: String,
+    /// Must equal `password`.
+    #[schema(format = Password)]
+    pub confirm_password: String,
+}
+
+/// The body of `create-contact` and `update-contact`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "first_name": "Jane", "last_name": "Doe", "email": "jane@example.com",
+    "phone": "+1 (555) 010-0000", "birthday": "1990-12-31", "description": "Met at RustConf"
+}))]
+pub struct ContactIn {
+    #[schema(min_length = 1, max_length = 50)]
+    pub first_name: String,
+    #[schema(min_length = 1, max_length = 50)]
+    pub last_name: String,
+    /// Unique among the user's contacts, ignoring case.
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// At most 20 characters: digits, spaces and `+()-.`.
+    #[schema(max_length = 20, pattern = r"^[0-9 +()\-.]{0,20}$")]
+    pub phone: Option<String>,
+    /// Not in the future (UTC).
+    pub birthday: Option<chrono::NaiveDate>,
+    #[schema(max_length = 255)]
+    pub description: Option<String>,
+}
