@@ -1,4 +1,4 @@
-//! Typed settings from the environment (API.md, "Configuration"), read and checked once at start.
+//! Typed settings from the environment (docs/API.md, "Configuration"), read and checked once at start.
 //!
 //! Every problem is reported at once, naming the variable, so that a misconfigured function fails
 //! its cold start with a clear message instead of failing requests later.
@@ -51,7 +51,7 @@ pub struct TokenLifetimes {
     pub password_reset: i64,
 }
 
-/// Abuse limits (API.md, "Configuration").
+/// Abuse limits (docs/API.md, "Configuration").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AbuseSettings {
     /// Consecutive failed logins for one identifier before backoff starts.

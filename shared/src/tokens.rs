@@ -1,4 +1,4 @@
-//! JWT issue and verification, one kind per purpose (API.md, "Tokens").
+//! JWT issue and verification, one kind per purpose (docs/API.md, "Tokens").
 //!
 //! Every token carries `typ` (its kind), `jti`, `iat` and `exp`; verification allows only the
 //! configured HMAC algorithm, requires those claims, checks `exp` against the app's [`Clock`]
