@@ -345,6 +345,11 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     .await?;
     flow.call(Endpoint::LogoutAll, "/api/auth/logout-all", None, Some(&access))
         .await?;
+    // The docs serve what is compiled in: no store request at all.
+    flow.call(Endpoint::Openapi, "/openapi.json", None, None).await?;
+    flow.call(Endpoint::Docs, "/docs", None, None).await?;
+    flow.call(Endpoint::DocsAsset, "/docs/swagger-ui.css", None, None)
+        .await?;
     for row in &flow.rows {
         eprintln!(
             "  {}: {} requests (status {})",
