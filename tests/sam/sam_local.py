@@ -1,0 +1,282 @@
+"""Drives `sam local` (and `cargo lambda watch`) as a user would, for tests/sam/run.
+
+    sam_local.py prepare ENDPOINT TABLE SENDER ENV_JSON   # table + SES identity on moto, env file
+    sam_local.py invoke-all                              # sam local invoke, every function
+    sam_local.py flow BASE_URL (moto ENDPOINT | outbox DIR) # the user flow over HTTP
+
+Standard library plus boto3 (in the venv through moto)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct-horse-battery-staple"
+VENV_BIN = Path(sys.executable).parent
+
+
+# --- template.yaml -------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def functions() -> dict[str, str]:
+    """Logical id -> binary name, for every function of template.yaml."""
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)
+    return {
+        logical_id: resource["Metadata"]["BuildProperties"]["Binary"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+# --- prepare ---------------------------------------------------------------------------------
+
+
+def prepare(endpoint: str, table: str, sender: str, env_json: str) -> None:
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+    )
+    address = re.search(r"<([^>]+)>", sender).group(1)
+    session.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=address)
+    # Only variables template.yaml declares can be set this way (Globals apply to every function).
+    settings = {
+        # Declared in template.yaml (absent when deployed). SAM local does not evaluate the
+        # template's condition on a --parameter-overrides value, so it comes through here.
+        "AWS_ENDPOINT_URL": endpoint,
+        "TABLE_NAME": table,
+        "MAIL_FROM": sender,
+        "JWT_SECRET": "sam-local-test-secret-0123456789abcdef-0123456789",
+        "BCRYPT_COST": "4",
+        "EMAIL_THROTTLE_SECONDS": "0",
+        "EMAIL_DAILY_LIMIT": "1000",
+    }
+    Path(env_json).write_text(json.dumps({"Parameters": settings}, indent=2))
+
+
+# --- invoke ----------------------------------------------------------------------------------
+
+# Per function: the event files and, for each, the expected status and a check of the body. The
+# events run in this order on one fresh table, so `register` creates the user the others meet;
+# the contacts events carry a placeholder token, so they meet the Bearer check.
+UNAUTHORIZED = (401, {"detail": "Could not validate credentials"})
+EXPECTED = {
+    "register": [("register", 201, lambda b: b["username"] == "johndoe" and b["is_verified"] is False)],
+    "login": [("login", 401, {"detail": "Email not verified"})],
+    "refresh-token": [("refresh-token", 401, {"detail": "Invalid or expired refresh token"})],
+    "confirm-email": [("confirm-email", 400, {"detail": "Invalid or expired verification token"})],
+    "request-email": [("request-email", 200, {"message": "Check your email for confirmation."})],
+    "reset-password": [("reset-password", 200, {"message": "If the email exists, a reset link was sent."})],
+    "reset-password-form": [("reset-password-form", 400, {"detail": "Invalid or expired reset token"})],
+    "set-password": [("set-password", 400, {"detail": "Invalid or expired reset token"})],
+    "logout": [("logout", 401, {"detail": "Invalid or expired refresh token"})],
+    "logout-all": [("logout-all", *UNAUTHORIZED)],
+    "me": [("me", *UNAUTHORIZED)],
+    "list-contacts": [("list-contacts", *UNAUTHORIZED)],
+    "create-contact": [("create-contact", *UNAUTHORIZED)],
+    "get-contact": [("get-contact", *UNAUTHORIZED)],
+    "update-contact": [("update-contact", *UNAUTHORIZED)],
+    "delete-contact": [("delete-contact", *UNAUTHORIZED)],
+    "upcoming-birthdays": [("upcoming-birthdays", *UNAUTHORIZED)],
+    "health": [("health", 200, {"message": "OK"})],
+    "openapi": [("openapi", 200, lambda b: b["openapi"] == "3.1.0" and "/api/users/me" in b["paths"])],
+    "docs": [("docs", 200, lambda text: '<div id="swagger-ui">' in text)],
+    "docs-asset": [("docs-asset", 200, lambda text: ".swagger-ui" in text)],
+    "fallback": [
+        ("fallback", 404, {"detail": "Not Found"}),
+        ("fallback-405", 405, {"detail": "Method Not Allowed"}),
+    ],
+}
+
+
+def sam(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "sam"), *args], capture_output=True, text=True, **kwargs)
+
+
+def invoke_one(logical_id: str, event: str, status: int, check, overrides: str, env_json: str) -> str | None:
+    """One `sam local invoke`; None when the response is as expected, else what went wrong."""
+    started = time.monotonic()
+    run = sam(
+        "local", "invoke", logical_id,
+        "--event", f"events/{event}.json",
+        "--skip-pull-image",
+        "--parameter-overrides", overrides,
+        "--env-vars", env_json,
+        cwd=ROOT,
+    )
+    took = time.monotonic() - started
+    # sam local invoke exits 0 even when the function crashed: judge by stdout alone.
+    try:
+        response = json.loads(run.stdout.strip().splitlines()[-1])
+        body = response.get("body", "")
+        content_type = (response.get("headers") or {}).get("content-type", "")
+        parsed = json.loads(body) if content_type.startswith("application/json") else body
+        ok = response.get("statusCode") == status and (check(parsed) if callable(check) else parsed == check)
+    except Exception as error:  # noqa: BLE001 - reported with the whole output
+        ok, response = False, f"{error!r}"
+    print(f"  sam local invoke {logical_id} --event events/{event}.json: "
+          f"{'ok' if ok else 'FAILED'} ({took:.1f} s)", flush=True)
+    if ok:
+        return None
+    return f"{event}: expected {status}; got {response!r}\nstdout: {run.stdout[-2000:]}\nstderr: {run.stderr[-3000:]}"
+
+
+def invoke_all(overrides: str, env_json: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    declared = functions()
+    assert set(declared.values()) == set(EXPECTED), f"template.yaml and this test differ: {set(declared.values()) ^ set(EXPECTED)}"
+    by_binary = {binary: logical for logical, binary in declared.items()}
+    runs = [(by_binary[binary], *event) for binary, events in EXPECTED.items() for event in events]
+    # `register` first (it creates the user the login event meets), then the rest three at a
+    # time: each invoke is a container start, mostly waiting.
+    failures = [invoke_one(*runs[0], overrides, env_json)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        failures += list(pool.map(lambda run: invoke_one(*run, overrides, env_json), runs[1:]))
+    failures = [f for f in failures if f]
+    if failures:
+        raise SystemExit("sam local invoke failures:\n" + "\n\n".join(failures))
+
+
+# --- the user flow over HTTP ---------------------------------------------------------------
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def call(self, method: str, path: str, body=None, form=None, token=None):
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                status, text = answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read().decode()
+        try:
+            return status, (json.loads(text) if text else None)
+        except json.JSONDecodeError:
+            return status, text
+
+
+def moto_link(endpoint: str, to: str, marker: str) -> str:
+    for _ in range(50):
+        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as answer:
+            state = json.load(answer)
+        text = json.dumps(state.get("ses", {}))
+        match = re.findall(rf"https?://[^\s\"<\\]*{re.escape(marker)}[^\s\"<\\]+", text)
+        if to in text and match:
+            return match[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no email to {to} with {marker} in moto")
+
+
+def outbox_link(directory: str, to: str, marker: str) -> str:
+    for _ in range(50):
+        for path in sorted(Path(directory).glob("*.eml"), reverse=True):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if to in str(message["To"]):
+                text = message.get_body(preferencelist=("plain",)).get_content()
+                match = re.search(rf"\S*{re.escape(marker)}\S+", text)
+                if match:
+                    return match.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no email to {to} with {marker} in {directory}")
+
+
+def flow(base: str, mail: str, where: str, unknown_status: int | None, json_errors: bool) -> None:
+    http = Http(base)
+    suffix = str(int(time.time() * 1000))
+    username, address = f"flow{suffix}", f"flow{suffix}@example.com"
+    timings = []
+
+    def step(name, expected, *args, **kwargs):
+        started = time.monotonic()
+        status, body = http.call(*args, **kwargs)
+        timings.append(time.monotonic() - started)
+        assert status == expected, f"{name}: {status} {body}"
+        print(f"  {name}: {status}", flush=True)
+        return body
+
+    user = step("register", 201, "POST", "/api/auth/register", body={"username": username, "email": address, "password": PASSWORD})
+    assert user["username"] == username
+    link = (moto_link if mail == "moto" else outbox_link)(where, address, "/api/auth/confirmed_email/")
+    token = link.rsplit("/", 1)[1]
+    confirmed = step("confirm email", 200, "GET", f"/api/auth/confirmed_email/{token}")
+    assert confirmed == {"message": "Email verified successfully"}
+    tokens = step("login", 200, "POST", "/api/auth/login", form={"username": username, "password": PASSWORD})
+    me = step("me", 200, "GET", "/api/users/me", token=tokens["access_token"])
+    assert (me["username"], me["is_verified"]) == (username, True)
+    step("me without a token", 401, "GET", "/api/users/me")
+    tokens = step("refresh", 200, "POST", "/api/auth/refresh-token", body={"refresh_token": tokens["refresh_token"]})
+    access = tokens["access_token"]
+    contact = {"first_name": "Jane", "last_name": "Doe", "email": "jane@example.com", "birthday": "1990-12-31"}
+    created = step("create contact", 201, "POST", "/api/contacts", body=contact, token=access)
+    listed = step("list contacts", 200, "GET", "/api/contacts", token=access)
+    assert [c["id"] for c in listed] == [created["id"]]
+    contact["description"] = "Met at RustConf"
+    updated = step("update contact", 200, "PUT", f"/api/contacts/{created['id']}", body=contact, token=access)
+    assert updated["description"] == "Met at RustConf"
+    step("delete contact", 200, "DELETE", f"/api/contacts/{created['id']}", token=access)
+    step("get the deleted contact", 404, "GET", f"/api/contacts/{created['id']}", token=access)
+    step("logout", 204, "POST", "/api/auth/logout", body={"refresh_token": tokens["refresh_token"]})
+    step("refresh after logout", 401, "POST", "/api/auth/refresh-token", body={"refresh_token": tokens["refresh_token"]})
+    if unknown_status is not None:
+        body = step("unknown path", unknown_status, "GET", "/api/no-such-route")
+        if json_errors:
+            assert body == {"detail": "Not Found"}, body
+    timings.sort()
+    print(f"  flow: {len(timings)} requests, median {timings[len(timings) // 2] * 1000:.0f} ms, "
+          f"slowest {timings[-1] * 1000:.0f} ms", flush=True)
+
+
+def main() -> None:
+    command, *args = sys.argv[1:]
+    if command == "prepare":
+        prepare(*args)
+    elif command == "invoke-all":
+        invoke_all(*args)
+    elif command == "flow":
+        base, mail, where, unknown = args
+        # "json404": the contract's JSON 404; "404": any 404 (cargo-lambda watch's own text).
+        flow(base, mail, where, int(unknown.removeprefix("json")), unknown.startswith("json"))
+    else:
+        raise SystemExit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main()
