@@ -17,7 +17,8 @@ const METHODS: [&str; 8] = [
 ];
 
 fn document() -> Value {
-    serde_json::from_slice(&shared::openapi::document("http://127.0.0.1:8000")).expect("JSON")
+    let bytes = shared::openapi::document("http://127.0.0.1:8000").expect("the document serializes");
+    serde_json::from_slice(&bytes).expect("JSON")
 }
 
 /// Every operation of the document with its object.

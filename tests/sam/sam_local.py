@@ -1,6 +1,6 @@
 """Drives `sam local` (and `cargo lambda watch`) as a user would, for tests/sam/run.
 
-    sam_local.py prepare ENDPOINT TABLE SENDER ENV_JSON   # table + SES identity on moto, env file
+    sam_local.py prepare ENDPOINT TABLE SENDER ENV_JSON PUBLIC_BASE  # table, SES identity, env file
     sam_local.py invoke-all                              # sam local invoke, every function
     sam_local.py flow BASE_URL (moto ENDPOINT | outbox DIR) # the user flow over HTTP
 
@@ -51,7 +51,7 @@ def functions() -> dict[str, str]:
 # --- prepare ---------------------------------------------------------------------------------
 
 
-def prepare(endpoint: str, table: str, sender: str, env_json: str) -> None:
+def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: str) -> None:
     import boto3
 
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
@@ -69,6 +69,8 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str) -> None:
         # Declared in template.yaml (absent when deployed). SAM local does not evaluate the
         # template's condition on a --parameter-overrides value, so it comes through here.
         "AWS_ENDPOINT_URL": endpoint,
+        # Likewise: the base of the links in emails, the start-api address.
+        "PUBLIC_BASE_URL": public_base,
         "TABLE_NAME": table,
         "MAIL_FROM": sender,
         "JWT_SECRET": "sam-local-test-secret-0123456789abcdef-0123456789",
@@ -235,6 +237,7 @@ def flow(base: str, mail: str, where: str, unknown_status: int | None, json_erro
     user = step("register", 201, "POST", "/api/auth/register", body={"username": username, "email": address, "password": PASSWORD})
     assert user["username"] == username
     link = (moto_link if mail == "moto" else outbox_link)(where, address, "/api/auth/confirmed_email/")
+    assert link.startswith(http.base + "/api/auth/confirmed_email/"), f"the email links elsewhere: {link}"
     token = link.rsplit("/", 1)[1]
     confirmed = step("confirm email", 200, "GET", f"/api/auth/confirmed_email/{token}")
     assert confirmed == {"message": "Email verified successfully"}

@@ -16,8 +16,8 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let links = http::links(app, &request);
-    Ok(http::json_bytes(
-        StatusCode::OK,
-        crate::openapi::document(links.base()),
-    ))
+    let document = crate::openapi::document(links.base()).map_err(|e| {
+        ApiError::Unexpected(anyhow::Error::new(e).context("Failed to serialize the OpenAPI document"))
+    })?;
+    Ok(http::json_bytes(StatusCode::OK, document))
 }

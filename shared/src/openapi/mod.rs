@@ -107,8 +107,8 @@ fn base_document() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// The document as JSON, with `server` (where this deployment answers) as its one server.
-pub fn document(server: &str) -> Vec<u8> {
+pub fn document(server: &str) -> Result<Vec<u8>, serde_json::Error> {
     let mut document = base_document().clone();
     document.servers = Some(vec![Server::new(server)]);
-    serde_json::to_vec(&document).unwrap_or_default()
+    serde_json::to_vec(&document)
 }
