@@ -14,8 +14,6 @@ use shared::password::Passwords;
 
 use crate::Options;
 
-/// The JWT secret of every process the bench starts (a bench, not a deployment).
-pub const JWT_SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 const PASSWORD: &str = "bench-passphrase-not-common";
 const BCRYPT_COST: u32 = 12;
 
@@ -75,7 +73,6 @@ impl LocalServer {
         let mut child = Command::new(bins.join("ucontact-local"))
             .env("PORT", "0")
             .env("UCONTACT_DATA_DIR", data.path())
-            .env("JWT_SECRET", JWT_SECRET)
             .env("BCRYPT_COST", BCRYPT_COST.to_string())
             .env("EMAIL_THROTTLE_SECONDS", "0")
             .env("RUST_LOG", "info")

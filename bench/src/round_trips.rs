@@ -17,7 +17,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::{Value, json};
 use shared::App;
-use shared::config::{Config, Deployment};
+use shared::config::{Config, Deployment, TokenLifetimes};
+use shared::keys::KeyNeeds;
+use shared::keys::secrets_manager::SecretsManagerKeyStore;
 use shared::mail::{MailError, Mailer, OutgoingEmail};
 use shared::routes::{Endpoint, route};
 use shared::store::dynamodb::DynamoStore;
@@ -77,6 +79,21 @@ async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_d
         config = config.interceptor(counter);
     }
     aws_sdk_dynamodb::Client::from_conf(config.build())
+}
+
+/// Makes first signing keys under `prefix` in moto's Secrets Manager, as an operator's first
+/// `ucontact-local keys rotate` does.
+pub async fn create_keys(options: &Options, prefix: &str, lifetimes: &TokenLifetimes) -> anyhow::Result<()> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&options.moto)
+        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
+        .load()
+        .await;
+    SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), prefix)
+        .ensure(lifetimes)
+        .await
+        .map_err(|e| anyhow!("{e:#}"))
 }
 
 /// Creates `table` on moto with the adapter's own schema.
@@ -179,14 +196,13 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     store.ensure_table().await?;
     let data = tempfile::tempdir()?;
     let settings = HashMap::from([
-        ("JWT_SECRET", crate::load::JWT_SECRET.to_owned()),
         ("BCRYPT_COST", "4".to_owned()),
         ("EMAIL_THROTTLE_SECONDS", "0".to_owned()),
         ("UCONTACT_DATA_DIR", data.path().display().to_string()),
     ]);
     let config = Config::from_lookup(Deployment::Local, |name| settings.get(name).cloned())
         .map_err(|e| anyhow!("{e}"))?;
-    let mut app = App::build(config).await?;
+    let mut app = App::build(config, KeyNeeds::ALL).await?;
     let mailer = Arc::new(CapturingMailer::default());
     app.store = store.clone();
     app.contacts = store;

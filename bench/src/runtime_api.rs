@@ -52,6 +52,13 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
     let runs = options.pick(10, 1);
     let table = format!("ucontact-bench-{}", uuid::Uuid::new_v4().simple());
     crate::round_trips::create_table(options, &table).await?;
+    let defaults = shared::Config::from_lookup(shared::config::Deployment::Lambda, |name| match name {
+        "STORE" => Some("dynamodb".into()),
+        "TABLE_NAME" => Some(table.clone()),
+        _ => None,
+    })
+    .map_err(|e| anyhow!("{e}"))?;
+    crate::round_trips::create_keys(options, &format!("{table}/keys"), &defaults.lifetimes).await?;
     let mut results = Vec::new();
     let mut names: Vec<String> = vec![HELLO.to_owned()];
     names.extend(Endpoint::ALL.iter().map(|e| e.function_name().to_owned()));
@@ -159,6 +166,7 @@ async fn one_cold_start(
 /// store and mailer point at moto through the per-service endpoint variables, which the SDK
 /// reads, so that nothing is provisioned at start (AWS_ENDPOINT_URL would ask for that).
 fn function_env(options: &Options, name: &str, table: &str, runtime_api: &str) -> Vec<(String, String)> {
+    let keys_prefix = format!("{table}/keys");
     let pairs = [
         ("AWS_LAMBDA_RUNTIME_API", runtime_api),
         ("AWS_LAMBDA_FUNCTION_NAME", name),
@@ -171,11 +179,12 @@ fn function_env(options: &Options, name: &str, table: &str, runtime_api: &str) -
         ("AWS_SECRET_ACCESS_KEY", "test"),
         ("AWS_ENDPOINT_URL_DYNAMODB", options.moto.as_str()),
         ("AWS_ENDPOINT_URL_SESV2", options.moto.as_str()),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", options.moto.as_str()),
         ("STORE", "dynamodb"),
         ("TABLE_NAME", table),
         ("MAILER", "ses"),
         ("MAIL_FROM", "UContact <noreply@example.com>"),
-        ("JWT_SECRET", crate::load::JWT_SECRET),
+        ("KEYS_SECRET_PREFIX", &keys_prefix),
         ("BCRYPT_COST", "12"),
         ("RUST_LOG", "info"),
     ];

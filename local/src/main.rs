@@ -1,15 +1,19 @@
 //! `ucontact-local`: serves every route of the route table on `HOST:PORT` (default
 //! 127.0.0.1:8000) from the same handlers as the Lambda functions, on the embedded store and the
 //! outbox mailer by default. Stops gracefully on SIGTERM or Ctrl-C.
+//!
+//! `ucontact-local keys rotate` makes a new current signing key (docs/API.md, "Signing keys"):
+//! in the data dir, or with `STORE=dynamodb` in the AWS key store.
 
-mod secret;
+mod keys;
 mod server;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use shared::config::{self, Config, Deployment};
+use shared::config::{Config, Deployment};
+use shared::keys::KeyNeeds;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -26,20 +30,15 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let lookup = |name: &str| env.get(name).cloned();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        return keys::command(&args, Config::from_lookup(Deployment::Local, lookup)?).await;
+    }
     let address = listen_address(&lookup)?;
-
-    // Without JWT_SECRET, a secret is generated once and kept in the data dir, so that tokens
-    // survive a restart.
-    let generated = match lookup("JWT_SECRET").filter(|s| !s.is_empty()) {
-        Some(_) => None,
-        None => Some(secret::load_or_create(&config::data_dir(&lookup))?),
-    };
-    let config = Config::from_lookup(Deployment::Local, |name| match (name, &generated) {
-        ("JWT_SECRET", Some(secret)) => Some(secret.clone()),
-        _ => lookup(name),
-    })?;
+    // The signing keys are made on first start and kept in the data dir (keys/, mode 0600).
+    let config = Config::from_lookup(Deployment::Local, lookup)?;
     tracing::info!(?config, "starting");
-    let app = shared::App::build(config).await?;
+    let app = shared::App::build(config, KeyNeeds::ALL).await?;
     server::serve(app, address).await
 }
 

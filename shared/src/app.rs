@@ -4,10 +4,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 
 use crate::aws;
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
+use crate::keys::file::FileKeyStore;
+use crate::keys::secrets_manager::SecretsManagerKeyStore;
+use crate::keys::{KeyNeeds, KeyRing, KeyStore};
 use crate::mail::Mailer;
 use crate::password::Passwords;
 use crate::store::dynamodb::DynamoStore;
@@ -27,9 +31,22 @@ pub struct App {
     pub limits: Limits,
 }
 
+/// The key store of the config's deployment: the data dir's files with the embedded store,
+/// Secrets Manager with DynamoDB. `sdk` is loaded when the store is DynamoDB.
+pub fn key_store(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> Arc<dyn KeyStore> {
+    match (&config.store, sdk) {
+        (StoreKind::DynamoDb { .. }, Some(sdk)) => Arc::new(SecretsManagerKeyStore::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            config.keys_secret_prefix.clone(),
+        )),
+        _ => Arc::new(FileKeyStore::new(&config.data_dir)),
+    }
+}
+
 impl App {
-    /// Builds the adapters the config names.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// Builds the adapters the config names, with the keys `needs` names (a Lambda function's
+    /// route's, or all of them for the local server).
+    pub async fn build(config: Config, needs: KeyNeeds) -> anyhow::Result<Self> {
         // One SDK configuration for both AWS clients, loaded only when one of them is used.
         let uses_aws = matches!(config.store, StoreKind::DynamoDb { .. }) || config.mailer == MailerKind::Ses;
         let sdk = if uses_aws {
@@ -61,7 +78,28 @@ impl App {
             Some(start) => Arc::new(ShiftedClock::starting_at(start)),
             None => Arc::new(SystemClock),
         };
-        let tokens = Tokens::new(&config, Arc::clone(&clock));
+        let keys = key_store(&config, sdk.as_ref());
+        if provision && let (StoreKind::DynamoDb { .. }, Some(sdk)) = (&config.store, &sdk) {
+            SecretsManagerKeyStore::new(
+                aws_sdk_secretsmanager::Client::new(sdk),
+                config.keys_secret_prefix.clone(),
+            )
+            .ensure(&config.lifetimes)
+            .await
+            .context("Failed to provision the signing keys on the emulator")?;
+        }
+        let refresh = std::time::Duration::from_secs(config.keys_refresh_seconds.unsigned_abs());
+        let ring = Arc::new(
+            KeyRing::load(keys, needs, refresh)
+                .await
+                .context("Failed to load the signing keys")?,
+        );
+        let abuse_hash_key = ring
+            .current()
+            .abuse_hash
+            .as_ref()
+            .map(|k| k.expose_secret().to_vec());
+        let tokens = Tokens::new(&config, ring, Arc::clone(&clock));
         let limits = Limits::new(
             LoginBackoff {
                 threshold: config.abuse.login_backoff_threshold,
@@ -70,7 +108,7 @@ impl App {
                 interval: config.abuse.email_throttle_seconds,
                 daily_limit: config.abuse.email_daily_limit,
             },
-            config.jwt_key(),
+            abuse_hash_key,
         );
         Ok(Self {
             config,

@@ -13,6 +13,9 @@ pub struct Caller {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// The `iss` tokens minted for this request carry and tokens presented to it must carry:
+    /// `JWT_ISSUER`, else the public base URL the request came to. Not an audit field.
+    pub issuer: String,
 }
 
 /// An auth event.

@@ -10,7 +10,8 @@ use crate::domain::{Email, FieldError, LoginIdentifier, Password, User, UserId, 
 use crate::mail::{self, OutgoingEmail};
 use crate::password_policy;
 use crate::store::{
-    CreateUserError, EmailSend, NewSession, NewUser, Rotation, RotationOutcome, StoreError, Verification,
+    CreateUserError, EmailSend, NewSession, NewUser, Rotation, RotationOutcome, SessionPrecondition,
+    StoreError, Verification,
 };
 use crate::throttle::{EmailThrottle, Gate};
 use crate::tokens::InvalidToken;
@@ -114,7 +115,10 @@ pub async fn register(
     let password_hash = app.passwords.hash(&registration.password).await?;
     let now = app.clock.now();
     let first_email = EmailSend {
-        address_key: app.limits.email_key(&registration.email.key()),
+        address_key: app
+            .limits
+            .email_key(&registration.email.key())
+            .map_err(anyhow::Error::from)?,
         state: EmailThrottle::first(now.timestamp()),
     };
     let created = app
@@ -153,7 +157,7 @@ pub async fn register(
         None,
     );
     // Already counted against the address's throttle by create_user; a failed send is logged.
-    deliver(app, &user, || verification_email(app, &user, links)).await;
+    deliver(app, &user, || verification_email(app, caller, &user, links)).await;
     Ok(user)
 }
 
@@ -168,7 +172,7 @@ pub async fn login(
     password: &str,
 ) -> Result<TokenPair, AuthError> {
     let identifier = LoginIdentifier::parse(identifier);
-    let login_key = app.limits.login_key(&identifier);
+    let login_key = app.limits.login_key(&identifier).map_err(anyhow::Error::from)?;
     let now = app.clock.now();
     // The gate and the user read are independent: one round trip of latency, not two.
     let (gate, record) = tokio::join!(
@@ -189,8 +193,8 @@ pub async fn login(
         .passwords
         .verify(password, record.as_ref().map(|r| &r.password_hash))
         .await?;
-    let user = match record {
-        Some(record) if matches => record.user,
+    let (user, record_version) = match record {
+        Some(record) if matches => (record.user, (record.password_version, record.sessions_revoked_at)),
         Some(record) => {
             let id = Some(record.user.id);
             audit::record(
@@ -228,8 +232,13 @@ pub async fn login(
     }
     let session_id = Uuid::new_v4().simple().to_string();
     let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
-    let refresh = app.tokens.issue_refresh(user.id, &session_id, expires_at, now)?;
-    app.store
+    let refresh = app
+        .tokens
+        .issue_refresh(user.id, &session_id, expires_at, &caller.issuer, now)?;
+    // Only if the password and the sessions are still as this login read them: a reset or a
+    // logout-all that committed during the password check wins, in the same write.
+    let created = app
+        .store
         .create_session(
             &NewSession {
                 id: session_id,
@@ -237,10 +246,24 @@ pub async fn login(
                 current_token_id: refresh.token_id,
                 created_at: now,
                 expires_at,
+                precondition: SessionPrecondition {
+                    password_version: record_version.0,
+                    sessions_revoked_at: record_version.1,
+                },
             },
             &login_key,
         )
         .await?;
+    if !created {
+        audit::record(
+            caller,
+            Event::LoginFailed,
+            Outcome::Failure,
+            Some(user.id),
+            Some("credentials_changed"),
+        );
+        return Err(AuthError::BadCredentials);
+    }
     audit::record(
         caller,
         Event::LoginSucceeded,
@@ -249,7 +272,7 @@ pub async fn login(
         None,
     );
     Ok(TokenPair {
-        access_token: app.tokens.issue_access(user.id, now)?,
+        access_token: app.tokens.issue_access(user.id, &caller.issuer, now)?,
         refresh_token: refresh.token,
     })
 }
@@ -267,7 +290,7 @@ async fn user_by_identifier(
 /// Trades a current refresh token for a new pair; a retired one revokes its whole session.
 #[tracing::instrument(skip_all)]
 pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<TokenPair, AuthError> {
-    let Ok(claims) = app.tokens.verify_refresh(refresh_token) else {
+    let Ok(claims) = app.tokens.verify_refresh(refresh_token, &caller.issuer) else {
         audit::record(
             caller,
             Event::RefreshRotated,
@@ -279,9 +302,13 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
     };
     let now = app.clock.now();
     // The next token ends where the session ends: rotation never extends a session.
-    let next = app
-        .tokens
-        .issue_refresh(claims.user_id, &claims.session_id, claims.expires_at, now)?;
+    let next = app.tokens.issue_refresh(
+        claims.user_id,
+        &claims.session_id,
+        claims.expires_at,
+        &caller.issuer,
+        now,
+    )?;
     let outcome = app
         .store
         .rotate_session(&Rotation {
@@ -297,7 +324,7 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
         RotationOutcome::Rotated => {
             audit::record(caller, Event::RefreshRotated, Outcome::Success, user_id, None);
             Ok(TokenPair {
-                access_token: app.tokens.issue_access(claims.user_id, now)?,
+                access_token: app.tokens.issue_access(claims.user_id, &caller.issuer, now)?,
                 refresh_token: next.token,
             })
         }
@@ -323,7 +350,7 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
 /// Marks the address in a verification token as verified.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_email(app: &App, caller: &Caller, token: &str) -> Result<Confirmation, AuthError> {
-    let Ok(claims) = app.tokens.verify_email_verification(token) else {
+    let Ok(claims) = app.tokens.verify_email_verification(token, &caller.issuer) else {
         audit::record(
             caller,
             Event::EmailVerified,
@@ -378,7 +405,7 @@ pub async fn request_verification_email(
             return Ok(());
         }
     };
-    let sent = send_throttled(app, &user, || verification_email(app, &user, links)).await?;
+    let sent = send_throttled(app, &user, || verification_email(app, caller, &user, links)).await?;
     audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
     Ok(())
 }
@@ -399,9 +426,12 @@ pub async fn request_password_reset(
     };
     let user = &record.user;
     let sent = send_throttled(app, user, || {
-        let token = app
-            .tokens
-            .issue_password_reset(user.id, record.password_version, app.clock.now())?;
+        let token = app.tokens.issue_password_reset(
+            user.id,
+            record.password_version,
+            &caller.issuer,
+            app.clock.now(),
+        )?;
         let minutes = (app.tokens.lifetimes().password_reset + 59) / 60;
         Ok(mail::reset_email(user, links.password_reset(&token), minutes))
     })
@@ -411,9 +441,9 @@ pub async fn request_password_reset(
 }
 
 /// Checks a reset token's signature, kind and expiry, without a store read (for the form page).
-pub fn check_reset_token(app: &App, token: &str) -> Result<(), AuthError> {
+pub fn check_reset_token(app: &App, caller: &Caller, token: &str) -> Result<(), AuthError> {
     app.tokens
-        .verify_password_reset(token)
+        .verify_password_reset(token, &caller.issuer)
         .map(drop)
         .map_err(|InvalidToken| AuthError::InvalidResetToken)
 }
@@ -432,7 +462,7 @@ pub async fn set_password(
         audit::record(caller, event, Outcome::Failure, None, Some("passwords_differ"));
         return Err(AuthError::PasswordsDiffer);
     }
-    let Ok(claims) = app.tokens.verify_password_reset(token) else {
+    let Ok(claims) = app.tokens.verify_password_reset(token, &caller.issuer) else {
         audit::record(caller, event, Outcome::Failure, None, Some("invalid_token"));
         return Err(AuthError::InvalidResetToken);
     };
@@ -474,7 +504,7 @@ pub async fn set_password(
 /// Ends the session a refresh token belongs to (idempotent).
 #[tracing::instrument(skip_all)]
 pub async fn logout(app: &App, caller: &Caller, refresh_token: &str) -> Result<(), AuthError> {
-    let Ok(claims) = app.tokens.verify_refresh(refresh_token) else {
+    let Ok(claims) = app.tokens.verify_refresh(refresh_token, &caller.issuer) else {
         audit::record(
             caller,
             Event::LoggedOut,
@@ -519,10 +549,10 @@ pub async fn current_user(app: &App, user_id: UserId) -> Result<User, AuthError>
     }
 }
 
-/// Checks an access token without a store read.
-pub fn authenticate(app: &App, access_token: &str) -> Result<UserId, AuthError> {
+/// Checks an access token without a store read; `issuer` is the `iss` this request expects.
+pub fn authenticate(app: &App, issuer: &str, access_token: &str) -> Result<UserId, AuthError> {
     app.tokens
-        .verify_access(access_token)
+        .verify_access(access_token, issuer)
         .map(|c| c.user_id)
         .map_err(|InvalidToken| AuthError::InvalidAccessToken)
 }
@@ -557,7 +587,10 @@ async fn send_throttled(
     user: &User,
     build: impl FnOnce() -> anyhow::Result<OutgoingEmail>,
 ) -> Result<Delivery, AuthError> {
-    let address_key = app.limits.email_key(&user.email.key());
+    let address_key = app
+        .limits
+        .email_key(&user.email.key())
+        .map_err(anyhow::Error::from)?;
     let now = app.clock.now().timestamp();
     if !app
         .store
@@ -585,9 +618,14 @@ async fn deliver(app: &App, user: &User, build: impl FnOnce() -> anyhow::Result<
 }
 
 /// A verification email with a fresh token.
-fn verification_email(app: &App, user: &User, links: &Links) -> anyhow::Result<OutgoingEmail> {
+fn verification_email(
+    app: &App,
+    caller: &Caller,
+    user: &User,
+    links: &Links,
+) -> anyhow::Result<OutgoingEmail> {
     let token = app
         .tokens
-        .issue_email_verification(user.id, &user.email, app.clock.now())?;
+        .issue_email_verification(user.id, &user.email, &caller.issuer, app.clock.now())?;
     Ok(mail::verification_email(user, links.verification(&token)))
 }

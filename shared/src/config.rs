@@ -8,12 +8,10 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use jsonwebtoken::Algorithm;
 use lettre::message::Mailbox;
-use secrecy::{ExposeSecret, SecretString};
 
-/// Shortest accepted `JWT_SECRET`, in bytes.
-pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// `KEYS_SECRET_PREFIX` when unset: where the AWS key store's secrets live.
+pub const DEFAULT_KEYS_SECRET_PREFIX: &str = "ucontact/keys";
 
 /// Which transport the process serves; it decides the defaults that differ between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +69,15 @@ pub struct Config {
     pub mail_from: Mailbox,
     /// Base of the links in emails; `None` derives it from the request.
     pub public_base_url: Option<String>,
-    pub jwt_secret: SecretString,
-    pub jwt_algorithm: Algorithm,
+    /// `JWT_ISSUER`: the `iss` of every token; `None`: the public base URL of the request.
+    pub jwt_issuer: Option<String>,
+    /// `JWT_AUDIENCE`: the `aud` of access tokens.
+    pub jwt_audience: String,
+    /// `KEYS_SECRET_PREFIX` (with `STORE=dynamodb`): the Secrets Manager names of the key sets.
+    pub keys_secret_prefix: String,
+    /// `KEYS_REFRESH_SECONDS`: how often a running process rereads its keys (a rotation reaches
+    /// warm instances within it).
+    pub keys_refresh_seconds: i64,
     pub lifetimes: TokenLifetimes,
     pub bcrypt_cost: u32,
     /// `LOGIN_BACKOFF_THRESHOLD`, `EMAIL_THROTTLE_SECONDS`, `EMAIL_DAILY_LIMIT`.
@@ -93,8 +98,10 @@ impl fmt::Debug for Config {
             .field("mailer", &self.mailer)
             .field("mail_from", &self.mail_from.to_string())
             .field("public_base_url", &self.public_base_url)
-            .field("jwt_secret", &"[redacted]")
-            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("keys_secret_prefix", &self.keys_secret_prefix)
+            .field("keys_refresh_seconds", &self.keys_refresh_seconds)
             .field("lifetimes", &self.lifetimes)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("abuse", &self.abuse)
@@ -178,30 +185,24 @@ impl Config {
                 None
             }
         };
-        let jwt_secret = match get("JWT_SECRET") {
-            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => Some(SecretString::from(secret)),
-            Some(_) => {
-                problems.push(format!(
-                    "JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes"
-                ));
-                None
-            }
-            None => {
-                problems.push("JWT_SECRET: required".into());
-                None
-            }
-        };
-        let jwt_algorithm = match get("JWT_ALGORITHM").as_deref().unwrap_or("HS256") {
-            "HS256" => Some(Algorithm::HS256),
-            "HS384" => Some(Algorithm::HS384),
-            "HS512" => Some(Algorithm::HS512),
-            other => {
-                problems.push(format!(
-                    "JWT_ALGORITHM: expected HS256, HS384 or HS512, got {other:?}"
-                ));
-                None
-            }
-        };
+        // The HMAC secret is gone: tokens are signed with the signing keys. A stale setting is
+        // reported rather than ignored, so nobody believes their secret still signs.
+        if get("JWT_SECRET").is_some() {
+            problems.push(
+                "JWT_SECRET: no longer used: tokens are signed with asymmetric keys (docs/API.md, \"Signing keys\"); unset it".into(),
+            );
+        }
+        match get("JWT_ALGORITHM").as_deref() {
+            None | Some("EdDSA") => {}
+            Some(other) => problems.push(format!("JWT_ALGORITHM: only EdDSA is supported, got {other:?}")),
+        }
+        let jwt_issuer = get("JWT_ISSUER").map(|v| v.trim().to_owned());
+        let jwt_audience = get("JWT_AUDIENCE")
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| "ucontact".into());
+        let keys_secret_prefix = get("KEYS_SECRET_PREFIX")
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_KEYS_SECRET_PREFIX.into());
         let mut number = |name: &str, default: i64, min: i64, max: i64| -> i64 {
             match get(name).map(|v| i64::from_str(v.trim())) {
                 None => default,
@@ -220,6 +221,7 @@ impl Config {
             password_reset: number("RESET_TOKEN_EXPIRATION_SECONDS", 900, 1, YEAR),
         };
         let bcrypt_cost = number("BCRYPT_COST", 12, 4, 31) as u32;
+        let keys_refresh_seconds = number("KEYS_REFRESH_SECONDS", 300, 1, 24 * 3600);
         let abuse = AbuseSettings {
             login_backoff_threshold: number("LOGIN_BACKOFF_THRESHOLD", 5, 1, 1000),
             email_throttle_seconds: number("EMAIL_THROTTLE_SECONDS", 60, 0, 24 * 3600),
@@ -248,40 +250,31 @@ impl Config {
             },
         };
 
-        match (store, mailer, mail_from, jwt_secret, jwt_algorithm) {
-            (Some(store), Some(mailer), Some(mail_from), Some(jwt_secret), Some(jwt_algorithm))
-                if problems.is_empty() =>
-            {
-                Ok(Config {
-                    data_dir,
-                    store,
-                    mailer,
-                    mail_from,
-                    public_base_url,
-                    jwt_secret,
-                    jwt_algorithm,
-                    lifetimes,
-                    bcrypt_cost,
-                    abuse,
-                    aws_endpoint_url,
-                    fake_now,
-                })
-            }
+        match (store, mailer, mail_from) {
+            (Some(store), Some(mailer), Some(mail_from)) if problems.is_empty() => Ok(Config {
+                data_dir,
+                store,
+                mailer,
+                mail_from,
+                public_base_url,
+                jwt_issuer,
+                jwt_audience,
+                keys_secret_prefix,
+                keys_refresh_seconds,
+                lifetimes,
+                bcrypt_cost,
+                abuse,
+                aws_endpoint_url,
+                fake_now,
+            }),
             _ => Err(ConfigError { problems }),
         }
-    }
-
-    /// The JWT key bytes.
-    pub(crate) fn jwt_key(&self) -> &[u8] {
-        self.jwt_secret.expose_secret().as_bytes()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     fn config(deployment: Deployment, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> =
@@ -291,10 +284,12 @@ mod tests {
 
     #[test]
     fn defaults_match_the_contract() {
-        let c = config(Deployment::Local, &[("JWT_SECRET", SECRET)]).unwrap();
+        let c = config(Deployment::Local, &[]).unwrap();
         assert_eq!(c.store, StoreKind::Sqlite);
         assert_eq!(c.mailer, MailerKind::Outbox);
-        assert_eq!(c.jwt_algorithm, Algorithm::HS256);
+        assert_eq!(c.jwt_issuer, None);
+        assert_eq!(c.jwt_audience, "ucontact");
+        assert_eq!(c.keys_refresh_seconds, 300);
         assert_eq!(c.bcrypt_cost, 12);
         assert_eq!(
             c.abuse,
@@ -318,9 +313,17 @@ mod tests {
     }
 
     #[test]
-    fn a_short_jwt_secret_refuses_to_start() {
-        let err = config(Deployment::Local, &[("JWT_SECRET", "too-short")]).unwrap_err();
+    fn a_leftover_hmac_setting_refuses_to_start() {
+        let err = config(
+            Deployment::Local,
+            &[("JWT_SECRET", "an-old-secret-of-32-bytes-or-more!!")],
+        )
+        .unwrap_err();
         assert!(err.problems[0].starts_with("JWT_SECRET"), "{err}");
+        assert!(!err.to_string().contains("an-old-secret"));
+        let err = config(Deployment::Local, &[("JWT_ALGORITHM", "HS256")]).unwrap_err();
+        assert!(err.problems[0].starts_with("JWT_ALGORITHM"), "{err}");
+        assert!(config(Deployment::Local, &[("JWT_ALGORITHM", "EdDSA")]).is_ok());
     }
 
     #[test]
@@ -340,19 +343,25 @@ mod tests {
 
     #[test]
     fn lambda_never_falls_back_to_the_embedded_store() {
-        let err = config(Deployment::Lambda, &[("JWT_SECRET", SECRET)]).unwrap_err();
+        let err = config(Deployment::Lambda, &[]).unwrap_err();
         assert!(err.problems[0].starts_with("STORE"), "{err}");
-        let err = config(
-            Deployment::Lambda,
-            &[("JWT_SECRET", SECRET), ("STORE", "dynamodb")],
-        )
-        .unwrap_err();
+        let err = config(Deployment::Lambda, &[("STORE", "dynamodb")]).unwrap_err();
         assert!(err.problems[0].starts_with("TABLE_NAME"), "{err}");
     }
 
     #[test]
-    fn debug_output_redacts_the_secret() {
-        let c = config(Deployment::Local, &[("JWT_SECRET", SECRET)]).unwrap();
-        assert!(!format!("{c:?}").contains(SECRET));
+    fn the_key_store_settings_have_defaults_and_bounds() {
+        let c = config(
+            Deployment::Local,
+            &[
+                ("KEYS_REFRESH_SECONDS", "60"),
+                ("JWT_ISSUER", "https://id.example.com"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.keys_refresh_seconds, 60);
+        assert_eq!(c.jwt_issuer.as_deref(), Some("https://id.example.com"));
+        assert_eq!(c.keys_secret_prefix, DEFAULT_KEYS_SECRET_PREFIX);
+        assert!(config(Deployment::Local, &[("KEYS_REFRESH_SECONDS", "0")]).is_err());
     }
 }

@@ -228,6 +228,10 @@ pub struct UserRecord {
     /// Bumped on every password change; a reset token is valid only for the version it names,
     /// which makes it single-use.
     pub password_version: i64,
+    /// When every session of the user was last revoked (logout-all or a password change), in
+    /// milliseconds; a session created during a login is valid only if this has not moved since
+    /// the login read it.
+    pub sessions_revoked_at: i64,
 }
 
 /// A contact's id: a positive integer, allocated once per user and never reused.

@@ -1,27 +1,39 @@
 //! The Lambda entry point every `functions/<name>` crate calls: set up logging, build the
-//! [`App`] once per cold start, then serve one route's handler.
+//! [`App`] once per cold start with the keys its route needs, then serve one route.
 
 use std::convert::Infallible;
-use std::future::Future;
 
 use lambda_http::{Error, service_fn};
 
 use crate::app::App;
 use crate::config::{Config, Deployment};
-use crate::http::{ApiError, Request, Response, run_handler};
+use crate::handlers;
+use crate::http::{Request, run_handler};
+use crate::keys::KeyNeeds;
+use crate::routes::Endpoint;
 
-/// Runs `handler` as a Lambda function until the runtime stops it.
-pub async fn run<F, Fut>(handler: F) -> Result<(), Error>
-where
-    F: Fn(&'static App, Request) -> Fut + Copy + Send,
-    Fut: Future<Output = Result<Response, ApiError>> + Send,
-{
-    crate::telemetry::init_lambda();
-    let config = Config::from_env(Deployment::Lambda)?;
-    // One App for the life of the execution environment, borrowed by every invocation.
-    let app: &'static App = Box::leak(Box::new(App::build(config).await?));
+/// Runs `endpoint` as a Lambda function until the runtime stops it.
+pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
+    let app = start(endpoint.keys()).await?;
     lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Infallible>(run_handler(app, request, handler).await)
+        Ok::<_, Infallible>(endpoint.call(app, request).await)
     }))
     .await
+}
+
+/// Runs the `fallback` function (API Gateway's `$default` route): 404 or 405, from the route
+/// table alone, with no key.
+pub async fn run_fallback() -> Result<(), Error> {
+    let app = start(KeyNeeds::NONE).await?;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<_, Infallible>(run_handler(app, request, handlers::fallback::handle).await)
+    }))
+    .await
+}
+
+/// One App for the life of the execution environment, borrowed by every invocation.
+async fn start(needs: KeyNeeds) -> Result<&'static App, Error> {
+    crate::telemetry::init_lambda();
+    let config = Config::from_env(Deployment::Lambda)?;
+    Ok(Box::leak(Box::new(App::build(config, needs).await?)))
 }

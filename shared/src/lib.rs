@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod domain;
 pub mod handlers;
 pub mod http;
+pub mod keys;
 pub mod lambda;
 pub mod mail;
 pub mod openapi;

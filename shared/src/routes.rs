@@ -8,6 +8,7 @@ use http::Method;
 use crate::app::App;
 use crate::handlers;
 use crate::http::{ApiError, Request, Response, run_handler};
+use crate::keys::KeyNeeds;
 
 /// One route: a Lambda function, its method and its path (`{name}` marks a path parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +34,7 @@ pub enum Endpoint {
     Openapi,
     Docs,
     DocsAsset,
+    Jwks,
 }
 
 /// The function behind API Gateway's `$default` route: it answers every request that matches no
@@ -42,7 +44,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 21] = [
+    pub const ALL: [Endpoint; 22] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -64,6 +66,7 @@ impl Endpoint {
         Endpoint::Openapi,
         Endpoint::Docs,
         Endpoint::DocsAsset,
+        Endpoint::Jwks,
     ];
 
     /// The function name, method and path of this route.
@@ -96,6 +99,53 @@ impl Endpoint {
             Endpoint::Openapi => ("openapi", Method::GET, "/openapi.json"),
             Endpoint::Docs => ("docs", Method::GET, "/docs"),
             Endpoint::DocsAsset => ("docs-asset", Method::GET, "/docs/{file}"),
+            Endpoint::Jwks => ("jwks", Method::GET, "/.well-known/jwks.json"),
+        }
+    }
+
+    /// What this route's function takes from the key store (docs/API.md, "Signing keys"): the
+    /// private keys only of the token kinds it mints, public keys if it verifies a token, the
+    /// abuse-state hash key if it keys backoff or throttle state. template.yaml grants each
+    /// function exactly these secrets (tests/deployment).
+    pub const fn keys(self) -> KeyNeeds {
+        const VERIFY: KeyNeeds = KeyNeeds {
+            verify: true,
+            ..KeyNeeds::NONE
+        };
+        const SIGN_LINKS: KeyNeeds = KeyNeeds {
+            sign_link: true,
+            abuse_hash: true,
+            ..KeyNeeds::NONE
+        };
+        match self {
+            // Mints the verification link; keys the address's email throttle.
+            Endpoint::Register | Endpoint::RequestEmail | Endpoint::ResetPassword => SIGN_LINKS,
+            // Mints sessions; keys the identifier's login backoff.
+            Endpoint::Login => KeyNeeds {
+                sign_session: true,
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
+            // Verifies the refresh token, mints the next pair.
+            Endpoint::RefreshToken => KeyNeeds {
+                sign_session: true,
+                verify: true,
+                ..KeyNeeds::NONE
+            },
+            Endpoint::ConfirmEmail
+            | Endpoint::ResetPasswordForm
+            | Endpoint::SetPassword
+            | Endpoint::Logout
+            | Endpoint::LogoutAll
+            | Endpoint::Me
+            | Endpoint::ListContacts
+            | Endpoint::CreateContact
+            | Endpoint::GetContact
+            | Endpoint::UpdateContact
+            | Endpoint::DeleteContact
+            | Endpoint::UpcomingBirthdays
+            | Endpoint::Jwks => VERIFY,
+            Endpoint::Health | Endpoint::Openapi | Endpoint::Docs | Endpoint::DocsAsset => KeyNeeds::NONE,
         }
     }
 
@@ -139,6 +189,7 @@ impl Endpoint {
             Endpoint::Openapi => run_handler(app, request, handlers::openapi::handle).await,
             Endpoint::Docs => run_handler(app, request, handlers::docs::handle).await,
             Endpoint::DocsAsset => run_handler(app, request, handlers::docs_asset::handle).await,
+            Endpoint::Jwks => run_handler(app, request, handlers::jwks::handle).await,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! here are pure arithmetic; the stores apply them in one atomic step each (an SQLite transaction,
 //! a DynamoDB conditional write), so concurrent requests can't slip past a limit.
 //!
-//! Keys are keyed hashes (HMAC-SHA-256 under the JWT secret) of the normalized identifier or
+//! Keys are keyed hashes (HMAC-SHA-256 under a key of their own, never a signing key) of the normalized identifier or
 //! address, so the store never holds what someone typed into the username field, which is
 //! sometimes a password.
 
@@ -158,7 +158,8 @@ impl EmailThrottle {
 pub struct Limits {
     pub login: LoginBackoff,
     pub email: EmailThrottle,
-    key: Vec<u8>,
+    /// The abuse-state hash key; `None` in functions that key no abuse state.
+    key: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -171,17 +172,13 @@ impl std::fmt::Debug for Limits {
 }
 
 impl Limits {
-    pub fn new(login: LoginBackoff, email: EmailThrottle, key: &[u8]) -> Self {
-        Self {
-            login,
-            email,
-            key: key.to_vec(),
-        }
+    pub fn new(login: LoginBackoff, email: EmailThrottle, key: Option<Vec<u8>>) -> Self {
+        Self { login, email, key }
     }
 
     /// The backoff key of a login identifier (the username or the email, normalized), so known
     /// and unknown accounts are treated alike.
-    pub fn login_key(&self, identifier: &LoginIdentifier) -> String {
+    pub fn login_key(&self, identifier: &LoginIdentifier) -> Result<String, NoHashKey> {
         match identifier {
             LoginIdentifier::Email(key) => self.digest(&format!("email:{key}")),
             LoginIdentifier::Username(key) => self.digest(&format!("username:{key}")),
@@ -189,16 +186,22 @@ impl Limits {
     }
 
     /// The throttle key of an email address key.
-    pub fn email_key(&self, address_key: &str) -> String {
+    pub fn email_key(&self, address_key: &str) -> Result<String, NoHashKey> {
         self.digest(&format!("mail:{address_key}"))
     }
 
-    fn digest(&self, value: &str) -> String {
-        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+    fn digest(&self, value: &str) -> Result<String, NoHashKey> {
+        let key = self.key.as_deref().ok_or(NoHashKey)?;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).map_err(|_| NoHashKey)?;
         mac.update(value.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        Ok(hex(&mac.finalize().into_bytes()))
     }
 }
+
+/// This function was built without the abuse-state hash key (its route declares no need for it).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("this function holds no abuse-state hash key (shared::routes key needs)")]
+pub struct NoHashKey;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -274,13 +277,15 @@ mod tests {
                 interval: 60,
                 daily_limit: 10,
             },
-            b"key",
+            Some(b"key".to_vec()),
         );
-        let key = |presented: &str| limits.login_key(&LoginIdentifier::parse(presented));
+        let key = |presented: &str| limits.login_key(&LoginIdentifier::parse(presented)).unwrap();
         assert_eq!(key("Alice"), key("alice"));
         assert_eq!(key("Alice@Example.org"), key("alice@example.org"));
         assert_ne!(key("alice"), key("alice@example.org"));
         assert!(!key("alice").contains("alice"));
         assert_eq!(key("alice").len(), 64);
+        let keyless = Limits::new(BACKOFF, limits.email, None);
+        assert!(keyless.email_key("alice@example.org").is_err());
     }
 }

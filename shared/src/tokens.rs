@@ -1,21 +1,30 @@
-//! JWT issue and verification, one kind per purpose (docs/API.md, "Tokens").
+//! JWT issue and verification, one kind per purpose (docs/API.md, "Tokens" and "Signing keys").
 //!
-//! Every token carries `typ` (its kind), `jti`, `iat` and `exp`; verification allows only the
-//! configured HMAC algorithm, requires those claims, checks `exp` against the app's [`Clock`]
-//! with no leeway, and refuses a token of another kind, so an access token is never a refresh
-//! token and so on.
+//! Every token is signed with EdDSA (Ed25519) by the current key of its purpose's set (session
+//! keys for access and refresh tokens, link keys for the tokens in emails) and names it by `kid`.
+//! It carries `iss`, `aud` (the configured audience for access tokens, a kind-specific one for the
+//! others), `typ` (its kind), `sub`, `jti`, `iat` and `exp`. Verification takes only EdDSA, only a
+//! key of the right purpose that it holds by `kid`, refuses any header that points at another key
+//! (`jku`, `jwk`, `x5u`, `x5c`), requires every claim, checks `iss` and `aud`, and checks `exp`
+//! against the app's [`Clock`] with no leeway. A token of another kind is refused.
 
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::{Config, TokenLifetimes};
 use crate::domain::{Email, UserId};
+use crate::keys::{KeyRing, Purpose};
+
+/// The one signing algorithm.
+pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
+/// Its JOSE name, as in the JWKS's `alg`.
+pub const ALGORITHM_NAME: &str = "EdDSA";
 
 /// What a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +36,16 @@ pub enum TokenKind {
     PasswordReset,
 }
 
+impl TokenKind {
+    /// Whose keys sign this kind.
+    pub fn purpose(self) -> Purpose {
+        match self {
+            TokenKind::Access | TokenKind::Refresh => Purpose::Session,
+            TokenKind::EmailVerification | TokenKind::PasswordReset => Purpose::Link,
+        }
+    }
+}
+
 /// A token failed verification. Deliberately carries no detail: every cause gets one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("invalid token")]
@@ -34,6 +53,8 @@ pub struct InvalidToken;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
+    iss: String,
+    aud: String,
     sub: String,
     typ: TokenKind,
     jti: String,
@@ -83,13 +104,17 @@ pub struct IssuedRefresh {
     pub token_id: String,
 }
 
-/// Issues and verifies every kind of token with one key.
+/// This function holds no private key of the purpose it was asked to sign for, or the set is
+/// empty: a deployment error, never a client's.
+#[derive(Debug, thiserror::Error)]
+#[error("no {0} signing key is held here (KEYS_SECRET_PREFIX, `ucontact-local keys rotate`)")]
+pub struct NoSigningKey(&'static str);
+
+/// Issues and verifies every kind of token with the keys of the [`KeyRing`].
 #[derive(Clone)]
 pub struct Tokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    header: Header,
-    validation: Validation,
+    ring: Arc<KeyRing>,
+    audience: String,
     lifetimes: TokenLifetimes,
     clock: Arc<dyn Clock>,
 }
@@ -97,25 +122,17 @@ pub struct Tokens {
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tokens")
-            .field("algorithm", &self.header.alg)
+            .field("algorithm", &ALGORITHM)
+            .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
 }
 
 impl Tokens {
-    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Self {
-        let mut validation = Validation::new(config.jwt_algorithm);
-        validation.leeway = 0;
-        // `exp` is checked in `verify` against the app's clock (still required to be present).
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp", "sub", "iat", "jti"]);
+    pub fn new(config: &Config, ring: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(config.jwt_key()),
-            decoding: DecodingKey::from_secret(config.jwt_key()),
-            header: Header::new(config.jwt_algorithm),
-            validation,
+            ring,
+            audience: config.jwt_audience.clone(),
             lifetimes: config.lifetimes,
             clock,
         }
@@ -125,9 +142,24 @@ impl Tokens {
         self.lifetimes
     }
 
-    pub fn issue_access(&self, user_id: UserId, now: DateTime<Utc>) -> anyhow::Result<String> {
+    pub fn ring(&self) -> &KeyRing {
+        &self.ring
+    }
+
+    /// The `aud` of each kind: access tokens carry the configured audience (what other services
+    /// check); the others carry one that no access-token verifier accepts.
+    fn audience(&self, kind: TokenKind) -> String {
+        match kind {
+            TokenKind::Access => self.audience.clone(),
+            TokenKind::Refresh => format!("{}:refresh", self.audience),
+            TokenKind::EmailVerification => format!("{}:email-verification", self.audience),
+            TokenKind::PasswordReset => format!("{}:password-reset", self.audience),
+        }
+    }
+
+    pub fn issue_access(&self, user_id: UserId, issuer: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
         let exp = now.timestamp() + self.lifetimes.access;
-        self.sign(self.claims(TokenKind::Access, user_id, now, exp))
+        self.sign(self.claims(TokenKind::Access, user_id, issuer, now, exp))
     }
 
     /// Issues the next refresh token of `session_id`, expiring at the session's absolute end.
@@ -136,9 +168,10 @@ impl Tokens {
         user_id: UserId,
         session_id: &str,
         expires_at: i64,
+        issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<IssuedRefresh> {
-        let mut claims = self.claims(TokenKind::Refresh, user_id, now, expires_at);
+        let mut claims = self.claims(TokenKind::Refresh, user_id, issuer, now, expires_at);
         claims.sid = Some(session_id.to_owned());
         let token_id = claims.jti.clone();
         Ok(IssuedRefresh {
@@ -151,14 +184,11 @@ impl Tokens {
         &self,
         user_id: UserId,
         email: &Email,
+        issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let mut claims = self.claims(
-            TokenKind::EmailVerification,
-            user_id,
-            now,
-            now.timestamp() + self.lifetimes.email_verification,
-        );
+        let exp = now.timestamp() + self.lifetimes.email_verification;
+        let mut claims = self.claims(TokenKind::EmailVerification, user_id, issuer, now, exp);
         claims.email = Some(email.as_str().to_owned());
         self.sign(claims)
     }
@@ -167,27 +197,24 @@ impl Tokens {
         &self,
         user_id: UserId,
         password_version: i64,
+        issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
-        let mut claims = self.claims(
-            TokenKind::PasswordReset,
-            user_id,
-            now,
-            now.timestamp() + self.lifetimes.password_reset,
-        );
+        let exp = now.timestamp() + self.lifetimes.password_reset;
+        let mut claims = self.claims(TokenKind::PasswordReset, user_id, issuer, now, exp);
         claims.pwv = Some(password_version);
         self.sign(claims)
     }
 
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::Access)?;
+    pub fn verify_access(&self, token: &str, issuer: &str) -> Result<AccessClaims, InvalidToken> {
+        let claims = self.verify(token, TokenKind::Access, issuer)?;
         Ok(AccessClaims {
             user_id: user_id(&claims)?,
         })
     }
 
-    pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::Refresh)?;
+    pub fn verify_refresh(&self, token: &str, issuer: &str) -> Result<RefreshClaims, InvalidToken> {
+        let claims = self.verify(token, TokenKind::Refresh, issuer)?;
         Ok(RefreshClaims {
             user_id: user_id(&claims)?,
             session_id: claims.sid.clone().ok_or(InvalidToken)?,
@@ -196,8 +223,12 @@ impl Tokens {
         })
     }
 
-    pub fn verify_email_verification(&self, token: &str) -> Result<VerificationClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::EmailVerification)?;
+    pub fn verify_email_verification(
+        &self,
+        token: &str,
+        issuer: &str,
+    ) -> Result<VerificationClaims, InvalidToken> {
+        let claims = self.verify(token, TokenKind::EmailVerification, issuer)?;
         let email = claims.email.as_deref().ok_or(InvalidToken)?;
         Ok(VerificationClaims {
             user_id: user_id(&claims)?,
@@ -205,16 +236,18 @@ impl Tokens {
         })
     }
 
-    pub fn verify_password_reset(&self, token: &str) -> Result<ResetClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::PasswordReset)?;
+    pub fn verify_password_reset(&self, token: &str, issuer: &str) -> Result<ResetClaims, InvalidToken> {
+        let claims = self.verify(token, TokenKind::PasswordReset, issuer)?;
         Ok(ResetClaims {
             user_id: user_id(&claims)?,
             password_version: claims.pwv.ok_or(InvalidToken)?,
         })
     }
 
-    fn claims(&self, typ: TokenKind, user_id: UserId, now: DateTime<Utc>, exp: i64) -> Claims {
+    fn claims(&self, typ: TokenKind, user_id: UserId, issuer: &str, now: DateTime<Utc>, exp: i64) -> Claims {
         Claims {
+            iss: issuer.to_owned(),
+            aud: self.audience(typ),
             sub: user_id.to_string(),
             typ,
             jti: Uuid::new_v4().simple().to_string(),
@@ -227,15 +260,56 @@ impl Tokens {
     }
 
     fn sign(&self, claims: Claims) -> anyhow::Result<String> {
-        Ok(encode(&self.header, &claims, &self.encoding)?)
+        let purpose = claims.typ.purpose();
+        let keys = self.ring.current();
+        // Keys live in real time (the key store's, the rotation's), whatever the app clock says.
+        let (kid, key) = keys
+            .signing(purpose)
+            .and_then(|set| set.current(Utc::now().timestamp()))
+            .ok_or(NoSigningKey(purpose.name()))?;
+        let mut header = Header::new(ALGORITHM);
+        header.kid = Some(kid.to_owned());
+        Ok(encode(&header, &claims, key)?)
     }
 
-    fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, InvalidToken> {
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+    fn verify(&self, token: &str, kind: TokenKind, issuer: &str) -> Result<Claims, InvalidToken> {
+        let header = decode_header(token).map_err(|_| InvalidToken)?;
+        // Only our algorithm, and only a key we hold: never one the token points at or carries.
+        if header.alg != ALGORITHM
+            || header.jku.is_some()
+            || header.jwk.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+        {
+            return Err(InvalidToken);
+        }
+        let kid = header.kid.ok_or(InvalidToken)?;
+        let now = self.clock.now().timestamp();
+        let purpose = kind.purpose();
+        let keys = self.ring.current();
+        let key = keys
+            .verifying
+            .find(
+                purpose,
+                &kid,
+                Utc::now().timestamp(),
+                purpose.max_token_lifetime(&self.lifetimes),
+            )
+            .ok_or(InvalidToken)?;
+
+        let mut validation = Validation::new(ALGORITHM);
+        validation.leeway = 0;
+        // `exp` is checked below against the app's clock (still required to be present).
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_audience(&[self.audience(kind)]);
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "sub", "iat", "jti", "iss", "aud"]);
+        let claims = decode::<Claims>(token, key, &validation)
             .map_err(|_| InvalidToken)?
             .claims;
         // Expired once `now` passes `exp`: no leeway (the issuer is this same service).
-        if claims.typ == kind && self.clock.now().timestamp() <= claims.exp {
+        if claims.typ == kind && now <= claims.exp {
             Ok(claims)
         } else {
             Err(InvalidToken)
@@ -251,102 +325,240 @@ fn user_id(claims: &Claims) -> Result<UserId, InvalidToken> {
 mod tests {
     use super::*;
     use crate::config::Deployment;
+    use crate::keys::{KeyMaterial, KeyNeeds, PrivateKeySet};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-    fn tokens(secret: &str) -> Tokens {
-        let config = Config::from_lookup(Deployment::Local, |name| match name {
-            "JWT_SECRET" => Some(secret.to_owned()),
-            _ => None,
-        })
-        .unwrap();
-        Tokens::new(&config, Arc::new(crate::clock::SystemClock))
+    const ISSUER: &str = "https://api.example.com";
+
+    struct Sets {
+        session: PrivateKeySet,
+        link: PrivateKeySet,
     }
 
-    const SECRET: &str = "an-example-secret-of-32-bytes-at-least";
+    fn sets() -> Sets {
+        let now = Utc::now().timestamp() - 10;
+        Sets {
+            session: PrivateKeySet::first(now).unwrap(),
+            link: PrivateKeySet::first(now).unwrap(),
+        }
+    }
+
+    fn tokens_with(sets: &Sets, needs: KeyNeeds) -> Tokens {
+        let config = Config::from_lookup(Deployment::Local, |_| None).unwrap();
+        let material = KeyMaterial::from_private(needs, &sets.session, &sets.link, None, None).unwrap();
+        Tokens::new(
+            &config,
+            Arc::new(KeyRing::fixed(material)),
+            Arc::new(crate::clock::SystemClock),
+        )
+    }
+
+    fn tokens(sets: &Sets) -> Tokens {
+        tokens_with(sets, KeyNeeds::ALL)
+    }
 
     fn uid(n: i64) -> UserId {
         UserId::new(n).unwrap()
     }
 
+    fn part(token: &str, i: usize) -> serde_json::Value {
+        let part = token.split('.').nth(i).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    }
+
     #[test]
     fn each_kind_is_accepted_only_where_it_belongs() {
-        let t = tokens(SECRET);
+        let t = tokens(&sets());
         let now = Utc::now();
-        let access = t.issue_access(uid(1), now).unwrap();
+        let access = t.issue_access(uid(1), ISSUER, now).unwrap();
         let refresh = t
-            .issue_refresh(uid(1), "s1", now.timestamp() + 60, now)
+            .issue_refresh(uid(1), "s1", now.timestamp() + 60, ISSUER, now)
             .unwrap()
             .token;
         let verify = t
-            .issue_email_verification(uid(1), &Email::parse("a@example.com").unwrap(), now)
+            .issue_email_verification(uid(1), &Email::parse("a@example.com").unwrap(), ISSUER, now)
             .unwrap();
-        let reset = t.issue_password_reset(uid(1), 0, now).unwrap();
+        let reset = t.issue_password_reset(uid(1), 0, ISSUER, now).unwrap();
 
-        assert_eq!(t.verify_access(&access), Ok(AccessClaims { user_id: uid(1) }));
-        assert!(t.verify_refresh(&refresh).is_ok());
-        assert!(t.verify_email_verification(&verify).is_ok());
-        assert!(t.verify_password_reset(&reset).is_ok());
+        assert_eq!(
+            t.verify_access(&access, ISSUER),
+            Ok(AccessClaims { user_id: uid(1) })
+        );
+        assert!(t.verify_refresh(&refresh, ISSUER).is_ok());
+        assert!(t.verify_email_verification(&verify, ISSUER).is_ok());
+        assert!(t.verify_password_reset(&reset, ISSUER).is_ok());
         for other in [&refresh, &verify, &reset] {
-            assert_eq!(t.verify_access(other), Err(InvalidToken));
+            assert_eq!(t.verify_access(other, ISSUER), Err(InvalidToken));
         }
         for other in [&access, &verify, &reset] {
-            assert_eq!(t.verify_refresh(other), Err(InvalidToken));
+            assert_eq!(t.verify_refresh(other, ISSUER), Err(InvalidToken));
         }
         for other in [&access, &refresh, &reset] {
-            assert_eq!(t.verify_email_verification(other), Err(InvalidToken));
+            assert_eq!(t.verify_email_verification(other, ISSUER), Err(InvalidToken));
         }
         for other in [&access, &refresh, &verify] {
-            assert_eq!(t.verify_password_reset(other), Err(InvalidToken));
+            assert_eq!(t.verify_password_reset(other, ISSUER), Err(InvalidToken));
         }
+    }
+
+    #[test]
+    fn tokens_name_their_key_issuer_and_audience() {
+        let sets = sets();
+        let t = tokens(&sets);
+        let now = Utc::now();
+        let access = t.issue_access(uid(7), ISSUER, now).unwrap();
+        let header = part(&access, 0);
+        assert_eq!(header["alg"], "EdDSA");
+        assert_eq!(header["kid"], sets.session.keys[0].kid.as_str());
+        let claims = part(&access, 1);
+        assert_eq!(claims["iss"], ISSUER);
+        assert_eq!(claims["aud"], "ucontact");
+        assert_eq!(claims["sub"], "7");
+        let reset = t.issue_password_reset(uid(7), 0, ISSUER, now).unwrap();
+        assert_eq!(part(&reset, 0)["kid"], sets.link.keys[0].kid.as_str());
+        assert_eq!(part(&reset, 1)["aud"], "ucontact:password-reset");
+        // Another issuer (another base URL) is refused.
+        assert_eq!(
+            t.verify_access(&access, "https://elsewhere.example.com"),
+            Err(InvalidToken)
+        );
+    }
+
+    #[test]
+    fn a_verifying_only_holder_cannot_mint() {
+        let sets = sets();
+        let verifier = tokens_with(
+            &sets,
+            KeyNeeds {
+                verify: true,
+                ..KeyNeeds::NONE
+            },
+        );
+        assert!(verifier.issue_access(uid(1), ISSUER, Utc::now()).is_err());
+        let minted = tokens(&sets).issue_access(uid(1), ISSUER, Utc::now()).unwrap();
+        assert!(verifier.verify_access(&minted, ISSUER).is_ok());
+        // A link minter cannot make a session token either.
+        let link_only = tokens_with(
+            &sets,
+            KeyNeeds {
+                sign_link: true,
+                ..KeyNeeds::NONE
+            },
+        );
+        assert!(link_only.issue_access(uid(1), ISSUER, Utc::now()).is_err());
+        assert!(
+            link_only
+                .issue_password_reset(uid(1), 0, ISSUER, Utc::now())
+                .is_ok()
+        );
     }
 
     #[test]
     fn expired_tokens_are_refused_without_leeway() {
-        let t = tokens(SECRET);
+        let t = tokens(&sets());
         let issued = Utc::now() - chrono::Duration::seconds(901);
-        let access = t.issue_access(uid(1), issued).unwrap();
-        assert_eq!(t.verify_access(&access), Err(InvalidToken));
+        let access = t.issue_access(uid(1), ISSUER, issued).unwrap();
+        assert_eq!(t.verify_access(&access, ISSUER), Err(InvalidToken));
     }
 
     #[test]
     fn forged_tokens_are_refused() {
-        let t = tokens(SECRET);
-        let access = t.issue_access(uid(1), Utc::now()).unwrap();
+        let sets = sets();
+        let t = tokens(&sets);
+        let access = t.issue_access(uid(1), ISSUER, Utc::now()).unwrap();
         let parts: Vec<&str> = access.split('.').collect();
+        let header = |json: serde_json::Value| URL_SAFE_NO_PAD.encode(json.to_string());
+        let kid = sets.session.keys[0].kid.clone();
 
-        // Signed with another key.
-        let other = tokens("another-secret-of-32-bytes-at-least!!")
-            .issue_access(uid(1), Utc::now())
+        // Signed with a key nobody published.
+        let other = tokens(&self::sets())
+            .issue_access(uid(1), ISSUER, Utc::now())
             .unwrap();
-        assert_eq!(t.verify_access(&other), Err(InvalidToken));
+        assert_eq!(t.verify_access(&other, ISSUER), Err(InvalidToken));
 
         // Payload changed to another user, signature kept.
-        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
-        let tampered = URL_SAFE_NO_PAD.encode(payload.replace("\"sub\":\"1\"", "\"sub\":\"2\""));
+        let payload = part(&access, 1)
+            .to_string()
+            .replace("\"sub\":\"1\"", "\"sub\":\"2\"");
+        let tampered = URL_SAFE_NO_PAD.encode(payload);
         assert_eq!(
-            t.verify_access(&format!("{}.{}.{}", parts[0], tampered, parts[2])),
+            t.verify_access(&format!("{}.{}.{}", parts[0], tampered, parts[2]), ISSUER),
             Err(InvalidToken)
         );
 
         // alg none, no signature.
-        let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let none = header(serde_json::json!({"alg": "none", "typ": "JWT", "kid": kid}));
         assert_eq!(
-            t.verify_access(&format!("{none}.{}.", parts[1])),
+            t.verify_access(&format!("{none}.{}.", parts[1]), ISSUER),
             Err(InvalidToken)
         );
 
-        // Another HMAC algorithm than the configured one.
-        let hs512 = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS512","typ":"JWT"}"#);
+        // HS256 keyed with the public key (the classic confusion attack).
+        let public_x = sets.session.public().unwrap()[0].x.clone();
+        let mut hs = Header::new(Algorithm::HS256);
+        hs.kid = Some(kid.clone());
+        let claims = part(&access, 1);
+        for secret in [
+            public_x.as_bytes().to_vec(),
+            URL_SAFE_NO_PAD.decode(&public_x).unwrap(),
+        ] {
+            let forged = encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(&secret)).unwrap();
+            assert_eq!(t.verify_access(&forged, ISSUER), Err(InvalidToken));
+        }
+
+        // Headers that point at or carry another key, even with a valid signature of ours.
+        let signing = sets.session.signing().unwrap();
+        let key = signing.current(Utc::now().timestamp()).unwrap().1;
+        for extra in ["jku", "x5u"] {
+            let mut h = Header::new(ALGORITHM);
+            h.kid = Some(kid.clone());
+            if extra == "jku" {
+                h.jku = Some("https://evil.example.com/jwks.json".into());
+            } else {
+                h.x5u = Some("https://evil.example.com/cert.pem".into());
+            }
+            let token = encode(&h, &claims, key).unwrap();
+            assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{extra}");
+        }
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": public_x
+        }))
+        .unwrap();
+        let mut h = Header::new(ALGORITHM);
+        h.kid = Some(kid.clone());
+        h.jwk = Some(jwk);
         assert_eq!(
-            t.verify_access(&format!("{hs512}.{}.{}", parts[1], parts[2])),
+            t.verify_access(&encode(&h, &claims, key).unwrap(), ISSUER),
             Err(InvalidToken)
         );
-        assert_eq!(t.verify_access("not a token"), Err(InvalidToken));
+
+        // An unknown kid, and no kid at all.
+        let mut h = Header::new(ALGORITHM);
+        h.kid = Some("unknown".into());
+        assert_eq!(
+            t.verify_access(&encode(&h, &claims, key).unwrap(), ISSUER),
+            Err(InvalidToken)
+        );
+        let h = Header::new(ALGORITHM);
+        assert_eq!(
+            t.verify_access(&encode(&h, &claims, key).unwrap(), ISSUER),
+            Err(InvalidToken)
+        );
+
+        // A link token's kid is not a session key.
+        let reset = t.issue_password_reset(uid(1), 0, ISSUER, Utc::now()).unwrap();
+        assert_eq!(t.verify_access(&reset, ISSUER), Err(InvalidToken));
+        assert_eq!(t.verify_access("not a token", ISSUER), Err(InvalidToken));
     }
 
     #[test]
     fn debug_output_shows_no_key() {
-        assert!(!format!("{:?}", tokens(SECRET)).contains(SECRET));
+        let sets = sets();
+        let secret = serde_json::to_value(&sets.session).unwrap()["keys"][0]["private_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!format!("{:?}", tokens(&sets)).contains(&secret));
     }
 }

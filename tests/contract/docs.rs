@@ -40,11 +40,12 @@ async fn openapi_function_answer() -> Value {
     let data = data_dir.path().to_string_lossy().into_owned();
     let config = Config::from_lookup(Deployment::Local, |name| match name {
         "UCONTACT_DATA_DIR" => Some(data.clone()),
-        "JWT_SECRET" => Some("docs-test-secret-0123456789abcdef-0123".into()),
         _ => None,
     })
     .expect("a config");
-    let app = App::build(config).await.expect("the app");
+    let app = App::build(config, Endpoint::Openapi.keys())
+        .await
+        .expect("the app");
     let response = Endpoint::Openapi.call(&app, request).await;
     assert_eq!(response.status(), 200);
     serde_json::from_slice(response.body().as_ref()).expect("JSON")

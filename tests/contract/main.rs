@@ -11,7 +11,9 @@ mod password_reset;
 mod protected_routes;
 mod register;
 mod restart;
+mod session_races;
 mod sessions;
+mod signing_keys;
 
 /// The workspace root, where `events/` lives.
 pub fn workspace_root() -> std::path::PathBuf {

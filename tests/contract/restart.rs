@@ -2,8 +2,11 @@ use ucontact_tests::{PASSWORD, Server, tokens_of};
 
 #[tokio::test]
 async fn users_sessions_and_tokens_survive_a_restart() {
-    // No JWT_SECRET: the server generates one and keeps it in its data dir.
-    let app = Server::start().await;
+    // The server generates its signing keys on first start and keeps them in its data dir. The
+    // issuer is fixed: the restarted server listens on another port (another base URL).
+    let app =
+        Server::start_with(ucontact_tests::Settings::default().with("JWT_ISSUER", "http://ucontact.test"))
+            .await;
     let user = app.verified_user("johndoe", "john@example.com").await;
     let tokens = app.tokens("johndoe").await;
 
@@ -27,13 +30,23 @@ async fn users_sessions_and_tokens_survive_a_restart() {
 }
 
 #[tokio::test]
-async fn the_generated_secret_is_private_to_its_owner() {
-    let app = Server::start().await;
-    let metadata = std::fs::metadata(app.data_dir().join("jwt_secret")).expect("secret file");
+async fn the_generated_keys_are_private_to_their_owner() {
+    let settings = ucontact_tests::Settings::embedded();
+    let app = Server::start_with(settings).await;
+    let keys = app.data_dir().join("keys");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+        let mode = std::fs::metadata(&keys).expect("keys dir").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "keys/");
     }
-    assert!(metadata.len() >= 32);
+    for file in ["session.json", "link.json", "abuse_hash_key"] {
+        let metadata = std::fs::metadata(keys.join(file)).expect(file);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(metadata.permissions().mode() & 0o777, 0o600, "{file}");
+        }
+        assert!(metadata.len() >= 32, "{file}");
+    }
 }

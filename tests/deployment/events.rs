@@ -20,7 +20,7 @@ use shared::routes::{Endpoint, resolve};
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 21] = [
+const EXPECTED: [(&str, u16, &str); 22] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -57,6 +57,7 @@ const EXPECTED: [(&str, u16, &str); 21] = [
     ),
     ("docs", 200, r#"<script src="docs/swagger-ui-bundle.js">"#),
     ("docs-asset", 200, ".swagger-ui"),
+    ("jwks", 200, r#""kty":"OKP","crv":"Ed25519""#),
 ];
 
 /// The events of the `fallback` function (API Gateway's `$default` route): file stem, expected
@@ -178,7 +179,7 @@ async fn every_event_goes_through_its_handler() {
             );
             let token = app
                 .tokens
-                .issue_access(user_id, app.clock.now())
+                .issue_access(user_id, &shared::http::issuer(&app, &request), app.clock.now())
                 .expect("an access token");
             let authorization =
                 HeaderValue::from_str(&format!("Bearer {token}")).expect("a valid header value");
@@ -344,12 +345,13 @@ async fn app_on_embedded_store(data_dir: &Path) -> App {
     let data_dir = data_dir.to_string_lossy().into_owned();
     let config = Config::from_lookup(Deployment::Local, |name| match name {
         "UCONTACT_DATA_DIR" => Some(data_dir.clone()),
-        "JWT_SECRET" => Some("deployment-test-secret-0123456789abcdef".into()),
         "BCRYPT_COST" => Some("4".into()),
         _ => None,
     })
     .expect("a valid config");
-    App::build(config).await.expect("the app builds")
+    App::build(config, shared::keys::KeyNeeds::ALL)
+        .await
+        .expect("the app builds")
 }
 
 /// The emails in the outbox, quoted-printable soft line breaks undone.

@@ -4,6 +4,7 @@
 
 mod cfn;
 mod events;
+mod keys;
 mod openapi;
 mod permissions;
 mod routes;

@@ -1,6 +1,7 @@
 //! What template.yaml gives each function: exactly the DynamoDB actions its store calls need (on
 //! the table only), SES only where it sends email, memory sized for bcrypt where it hashes, and an
-//! environment that the functions' config accepts, with the JWT key as a dynamic reference.
+//! environment that the functions' config accepts and that holds no secret. (Which key secrets
+//! each function may read: tests/deployment/keys.rs.)
 
 use std::collections::BTreeSet;
 
@@ -19,7 +20,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 22] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 23] = [
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], true),
     ("login",               ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
@@ -49,6 +50,8 @@ const EXPECTED: [(&str, u64, &[&str], bool); 22] = [
     ("docs",                SMALLEST_MB, &[], false),
     ("docs-asset",          SMALLEST_MB, &[], false),
     ("fallback",            SMALLEST_MB, &[], false),
+    // Serves the public keys it read at cold start.
+    ("jwks",                SMALLEST_MB, &[], false),
 ];
 
 fn expected_cover_the_route_table() {
@@ -94,6 +97,8 @@ fn every_function_has_exactly_its_dynamodb_and_ses_permissions() {
                         "{id}: ses:{action} on other resources"
                     );
                     granted_ses.insert(action);
+                } else if action.starts_with("secretsmanager:") {
+                    // The key split has its own test (keys.rs).
                 } else {
                     panic!("{id}: unexpected action {action}");
                 }
@@ -132,23 +137,23 @@ fn bcrypt_functions_get_one_full_vcpu_and_the_others_the_smallest_size() {
 }
 
 #[test]
-fn the_functions_environment_is_a_valid_lambda_config_with_the_generated_jwt_secret() {
+fn the_functions_environment_is_a_valid_lambda_config_and_holds_no_secret() {
     let template = Template::load();
     let variables = template.global_environment();
 
-    // The key only ever reaches the functions as a dynamic reference to the generated secret.
-    assert_eq!(
-        variables["JWT_SECRET"],
-        json!({"Fn::Sub": "{{resolve:secretsmanager:${JwtSecret}:SecretString}}"}),
-        "JWT_SECRET must be a dynamic reference to the JwtSecret secret"
+    // No dynamic reference anywhere in it: a resolved secret would sit in every function's
+    // configuration, readable by anyone with lambda:GetFunctionConfiguration.
+    let text = serde_json::to_string(variables).expect("JSON");
+    assert!(
+        !text.contains("{{resolve:"),
+        "a dynamic reference in the environment: {text}"
     );
-    let secret = template.resource("JwtSecret");
-    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
-    assert_eq!(
-        secret["Properties"]["GenerateSecretString"],
-        json!({"PasswordLength": 64, "ExcludePunctuation": true}),
-        "JwtSecret: generated, 64 characters without punctuation"
-    );
+    for name in ["JWT_SECRET", "JWT_ALGORITHM"] {
+        assert!(
+            variables.get(name).is_none(),
+            "{name} is superseded by the signing keys"
+        );
+    }
     for function in template.functions() {
         assert!(
             function.properties()["Environment"].is_null(),
@@ -162,8 +167,14 @@ fn the_functions_environment_is_a_valid_lambda_config_with_the_generated_jwt_sec
         match variables.get(name)? {
             Value::String(value) => Some(value.clone()),
             Value::Number(value) => Some(value.to_string()),
-            _ if name == "JWT_SECRET" => Some("x".repeat(64)),
             Value::Object(function) if function.contains_key("Fn::If") => None,
+            // KEYS_SECRET_PREFIX: the stack's UUID spliced into a name.
+            Value::Object(function) if function.contains_key("Fn::Sub") => Some(
+                function["Fn::Sub"][0]
+                    .as_str()
+                    .expect("a Sub string")
+                    .replace("${StackUuid}", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+            ),
             Value::Object(function) => match function.get("Ref").and_then(Value::as_str) {
                 Some(parameter) if template.0["Parameters"].get(parameter).is_some() => {
                     match &template.0["Parameters"][parameter]["Default"] {
@@ -188,6 +199,10 @@ fn the_functions_environment_is_a_valid_lambda_config_with_the_generated_jwt_sec
     assert_eq!(config.mailer, MailerKind::Ses);
     assert_eq!(config.bcrypt_cost, 12);
     assert_eq!(config.public_base_url, None);
+    assert_eq!(
+        config.keys_secret_prefix,
+        "ucontact/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/keys"
+    );
 }
 
 #[test]

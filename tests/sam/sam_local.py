@@ -64,6 +64,25 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
     )
     address = re.search(r"<([^>]+)>", sender).group(1)
     session.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=address)
+    # The signing keys, as an operator makes them after a first deploy (README "Deploying").
+    keys_prefix = f"{table}/keys"
+    rotate = subprocess.run(
+        [str(ROOT / "target/debug/ucontact-local"), "keys", "rotate", "--activate-in", "0"],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "STORE": "dynamodb",
+            "TABLE_NAME": table,
+            "KEYS_SECRET_PREFIX": keys_prefix,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        },
+        capture_output=True,
+        text=True,
+    )
+    if rotate.returncode != 0 or "session keys: new key" not in rotate.stdout:
+        sys.exit(f"keys rotate failed: {rotate.stdout}{rotate.stderr}")
     # Only variables template.yaml declares can be set this way (Globals apply to every function).
     settings = {
         # Declared in template.yaml (absent when deployed). SAM local does not evaluate the
@@ -73,7 +92,7 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
         "PUBLIC_BASE_URL": public_base,
         "TABLE_NAME": table,
         "MAIL_FROM": sender,
-        "JWT_SECRET": "sam-local-test-secret-0123456789abcdef-0123456789",
+        "KEYS_SECRET_PREFIX": keys_prefix,
         "BCRYPT_COST": "4",
         "EMAIL_THROTTLE_SECONDS": "0",
         "EMAIL_DAILY_LIMIT": "1000",
@@ -109,6 +128,7 @@ EXPECTED = {
     "openapi": [("openapi", 200, lambda b: b["openapi"] == "3.1.0" and "/api/users/me" in b["paths"])],
     "docs": [("docs", 200, lambda text: '<div id="swagger-ui">' in text)],
     "docs-asset": [("docs-asset", 200, lambda text: ".swagger-ui" in text)],
+    "jwks": [("jwks", 200, lambda b: [k["kty"] for k in b["keys"]] == ["OKP"] and "d" not in b["keys"][0])],
     "fallback": [
         ("fallback", 404, {"detail": "Not Found"}),
         ("fallback-405", 405, {"detail": "Method Not Allowed"}),

@@ -57,6 +57,8 @@ fn aws_env(endpoint: &str) -> HashMap<String, String> {
         ("STORE".into(), "dynamodb".into()),
         ("MAILER".into(), "ses".into()),
         ("TABLE_NAME".into(), format!("ucontact-{id}")),
+        // Its own key store too: the server provisions first keys there (AWS_ENDPOINT_URL).
+        ("KEYS_SECRET_PREFIX".into(), format!("ucontact-{id}/keys")),
         (
             "MAIL_FROM".into(),
             format!("UContact <noreply-{id}@ucontact.test>"),
@@ -126,6 +128,12 @@ impl Settings {
     /// Settings on DynamoDB + SES whatever `UCONTACT_TEST_BACKEND` says.
     pub fn aws() -> Self {
         Self::test_defaults(aws_env(&aws_endpoint()))
+    }
+
+    /// Settings on the embedded store (SQLite, the outbox, key files in the data dir) whatever
+    /// `UCONTACT_TEST_BACKEND` says.
+    pub fn embedded() -> Self {
+        Self::test_defaults(HashMap::new())
     }
 
     fn test_defaults(mut env: HashMap<String, String>) -> Self {
@@ -303,6 +311,26 @@ impl Server {
         );
         assert!(output.stdout.is_empty(), "it announced an address");
         String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    /// Runs `ucontact-local <args>` (e.g. `keys rotate`) on this server's data dir and settings,
+    /// as an operator would beside it; returns its stdout, asserting success.
+    pub fn command(&self, args: &[&str]) -> String {
+        let output = Command::new(server_binary())
+            .env_clear()
+            .envs(std::env::vars().filter(|(k, _)| k == "PATH" || k == "HOME" || k == "TMPDIR"))
+            .env("UCONTACT_DATA_DIR", self.data_dir())
+            .envs(&self.settings.env)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ucontact-local");
+        assert!(
+            output.status.success(),
+            "ucontact-local {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Stops the server with SIGTERM (as a supervisor would) and starts it again on the same data.

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::handlers::delete_contact::handle).await
+    shared::lambda::run(shared::routes::Endpoint::DeleteContact).await
 }

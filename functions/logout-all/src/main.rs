@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::handlers::logout_all::handle).await
+    shared::lambda::run(shared::routes::Endpoint::LogoutAll).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::handlers::reset_password_form::handle).await
+    shared::lambda::run(shared::routes::Endpoint::ResetPasswordForm).await
 }

@@ -25,7 +25,7 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let token = http::path_param(&request, "token")?;
-    let text = match auth::confirm_email(app, &http::caller(&request), &token).await? {
+    let text = match auth::confirm_email(app, &http::caller(app, &request), &token).await? {
         Confirmation::Verified => "Email verified successfully",
         Confirmation::AlreadyVerified => "Your email has already been confirmed.",
     };

@@ -47,7 +47,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     fields.finish()?;
     let tokens = auth::login(
         app,
-        &http::caller(&request),
+        &http::caller(app, &request),
         &present(username)?,
         &present(password)?,
     )

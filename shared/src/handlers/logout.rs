@@ -21,6 +21,6 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let token = http::json_field(&request, "refresh_token", |s| Ok(s.to_owned()))?;
-    auth::logout(app, &http::caller(&request), &token).await?;
+    auth::logout(app, &http::caller(app, &request), &token).await?;
     Ok(http::no_content())
 }

@@ -18,6 +18,6 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let user_id = http::require_user(app, &request)?;
-    auth::logout_all(app, &http::caller(&request), user_id).await?;
+    auth::logout_all(app, &http::caller(app, &request), user_id).await?;
     Ok(http::no_content())
 }

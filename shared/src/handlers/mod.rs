@@ -9,6 +9,7 @@ pub mod docs_asset;
 pub mod fallback;
 pub mod get_contact;
 pub mod health;
+pub mod jwks;
 pub mod list_contacts;
 pub mod login;
 pub mod logout;

@@ -27,6 +27,6 @@ use super::TokensOut;
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let token = http::json_field(&request, "refresh_token", |s| Ok(s.to_owned()))?;
-    let tokens = auth::refresh(app, &http::caller(&request), &token).await?;
+    let tokens = auth::refresh(app, &http::caller(app, &request), &token).await?;
     Ok(http::json(StatusCode::OK, &TokensOut::from(tokens)))
 }

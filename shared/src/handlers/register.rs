@@ -41,7 +41,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     };
     let user = auth::register(
         app,
-        &http::caller(&request),
+        &http::caller(app, &request),
         registration,
         &http::links(app, &request),
     )

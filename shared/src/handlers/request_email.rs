@@ -25,8 +25,13 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let email = http::json_field(&request, "email", Email::parse)?;
-    auth::request_verification_email(app, &http::caller(&request), &email, &http::links(app, &request))
-        .await?;
+    auth::request_verification_email(
+        app,
+        &http::caller(app, &request),
+        &email,
+        &http::links(app, &request),
+    )
+    .await?;
     Ok(http::message(
         StatusCode::OK,
         "Check your email for confirmation.",

@@ -25,7 +25,13 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let email = http::json_field(&request, "email", Email::parse)?;
-    auth::request_password_reset(app, &http::caller(&request), &email, &http::links(app, &request)).await?;
+    auth::request_password_reset(
+        app,
+        &http::caller(app, &request),
+        &email,
+        &http::links(app, &request),
+    )
+    .await?;
     Ok(http::message(
         StatusCode::OK,
         "If the email exists, a reset link was sent.",

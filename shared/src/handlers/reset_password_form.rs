@@ -26,7 +26,7 @@ use crate::http::{self, ApiError, Request, Response};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let token = http::path_param(&request, "token")?;
-    auth::check_reset_token(app, &token)?;
+    auth::check_reset_token(app, &http::caller(app, &request), &token)?;
     Ok(http::html(StatusCode::OK, page(&token)))
 }
 

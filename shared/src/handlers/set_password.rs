@@ -39,7 +39,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     fields.finish()?;
     auth::set_password(
         app,
-        &http::caller(&request),
+        &http::caller(app, &request),
         &present(token)?,
         &present(password)?,
         &present(confirmation)?,

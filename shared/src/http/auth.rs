@@ -25,14 +25,29 @@ pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
 
 /// The user of a valid access token, checked without a store read.
 pub fn require_user(app: &App, request: &Request) -> Result<UserId, ApiError> {
-    Ok(auth::authenticate(app, bearer_token(request)?)?)
+    Ok(auth::authenticate(
+        app,
+        &issuer(app, request),
+        bearer_token(request)?,
+    )?)
+}
+
+/// The `iss` of tokens for this request: `JWT_ISSUER`, else the public base URL (docs/API.md).
+pub fn issuer(app: &App, request: &Request) -> String {
+    match &app.config.jwt_issuer {
+        Some(issuer) => issuer.clone(),
+        None => links(app, request).base().to_owned(),
+    }
 }
 
 /// Who sent the request, from the trusted request context: API Gateway's (or the one the local
 /// server builds the same way) source IP, user agent and request id; never from headers a client
 /// can forge, such as `X-Forwarded-For`.
-pub fn caller(request: &Request) -> Caller {
-    let mut caller = Caller::default();
+pub fn caller(app: &App, request: &Request) -> Caller {
+    let mut caller = Caller {
+        issuer: issuer(app, request),
+        ..Caller::default()
+    };
     if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() {
         caller.source_ip = context.http.source_ip.clone();
         caller.user_agent = context.http.user_agent.clone();

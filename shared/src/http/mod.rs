@@ -9,7 +9,7 @@ mod response;
 
 use std::future::Future;
 
-pub use auth::{PublicBase, bearer_token, caller, links, require_user};
+pub use auth::{PublicBase, bearer_token, caller, issuer, links, require_user};
 pub use body::{Fields, FormBody, JsonBody, QueryParams, json_field, path_id, path_param, present};
 pub use error::{ApiError, Issue, detail};
 pub use response::{asset, docs_page, html, json, json_bytes, message, no_content};
@@ -31,6 +31,8 @@ where
     F: FnOnce(&'a App, Request) -> Fut,
     Fut: Future<Output = Result<Response, ApiError>>,
 {
+    // A rotation reaches warm processes within the refresh interval.
+    app.tokens.ring().refresh_if_stale().await;
     let mut response = if request.body().len() > MAX_BODY_BYTES {
         ApiError::PayloadTooLarge.into_response()
     } else {

@@ -53,6 +53,7 @@ pub const BEARER: &str = "HTTPBearer";
         handlers::openapi::handle,
         handlers::docs::handle,
         handlers::docs_asset::handle,
+        handlers::jwks::handle,
     ),
     components(schemas(
         schemas::ErrorDetail,
@@ -60,13 +61,15 @@ pub const BEARER: &str = "HTTPBearer";
         schemas::ValidationError,
         schemas::Location,
         schemas::Message,
+        handlers::jwks::JwkSet,
+        handlers::jwks::Jwk,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Registration, login, tokens, email verification, password reset"),
         (name = "users", description = "The signed-in user"),
         (name = "contacts", description = "The signed-in user's contacts"),
-        (name = "service", description = "Health"),
+        (name = "service", description = "Health, and the public keys that verify access tokens"),
         (name = "docs", description = "This document and the interactive docs"),
     )
 )]

@@ -108,6 +108,29 @@ fn email_sends_key(address_key: &str) -> Item {
     key(format!("MAILSEND#{address_key}"), "MAILSEND")
 }
 
+/// How often a login attempt is retried when its state expired and changed again meanwhile.
+const EXPIRED_STATE_ATTEMPTS: usize = 3;
+
+/// What counting a login attempt found.
+enum Counted {
+    Gate(Gate),
+    /// The state is past its ttl (or gone): it counts as absent.
+    Expired,
+}
+
+/// Abuse state past its `ttl` that DynamoDB has not deleted yet (it may take days) is absent.
+fn expired(item: &Item, now_s: i64) -> bool {
+    read_number(item, TTL).is_ok_and(|ttl| ttl < now_s)
+}
+
+/// How often a revoke-all is retried when a concurrent change to the user got there first.
+const REVOKE_ATTEMPTS: usize = 3;
+
+/// The next sessions-revoked-at value: now, and always past the last one.
+fn next_revocation(last: i64) -> i64 {
+    now_ms().max(last + 1)
+}
+
 /// How often an email-send claim is retried when a concurrent claim for the address got there first.
 const EMAIL_CLAIM_ATTEMPTS: usize = 3;
 
@@ -292,7 +315,12 @@ fn read_bool(item: &Item, name: &str) -> anyhow::Result<bool> {
 }
 
 /// The attributes every copy of a user carries.
-fn user_attributes(user: &User, hash: &PasswordHash, password_version: i64) -> Item {
+fn user_attributes(
+    user: &User,
+    hash: &PasswordHash,
+    password_version: i64,
+    sessions_revoked_at: i64,
+) -> Item {
     let mut item = HashMap::from([
         ("id".to_owned(), n(user.id.get())),
         ("username".to_owned(), s(user.username.as_str())),
@@ -301,6 +329,8 @@ fn user_attributes(user: &User, hash: &PasswordHash, password_version: i64) -> I
         ("email_key".to_owned(), s(user.email.key())),
         ("password_hash".to_owned(), s(hash.as_str())),
         ("password_version".to_owned(), n(password_version)),
+        // On every copy, so that a login reads it with the user (no extra round trip).
+        ("sessions_revoked_at".to_owned(), n(sessions_revoked_at)),
         (
             "created_at".to_owned(),
             s(user.created_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
@@ -328,6 +358,8 @@ fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
             },
             password_hash: PasswordHash::new(read_string(item, "password_hash")?),
             password_version: read_number(item, "password_version")?,
+            // Items written before the guard copies carried it count as never revoked.
+            sessions_revoked_at: read_number(item, "sessions_revoked_at").unwrap_or(0),
         })
     };
     parse().map_err(|e| StoreError::Unexpected(e.context("Malformed user item")))
@@ -617,6 +649,103 @@ impl DynamoStore {
         }
     }
 
+    /// Counts one login attempt on live state, or says why not: the gate is closed, or the
+    /// state is past its ttl.
+    async fn count_login_attempt(
+        &self,
+        login_key: &str,
+        now_ms: i64,
+        backoff: &LoginBackoff,
+    ) -> Result<Counted, StoreError> {
+        let (gate, mut values) = backoff_condition(backoff, now_ms);
+        values.extend([
+            (":zero".to_owned(), n(0)),
+            (":one".to_owned(), n(1)),
+            (":now".to_owned(), n(now_ms)),
+            (":now_s".to_owned(), n(now_ms / 1000)),
+            (":ttl".to_owned(), n(now_ms / 1000 + STATE_RETENTION_SECONDS)),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(login_attempts_key(login_key)))
+            .update_expression(
+                "SET failures = if_not_exists(failures, :zero) + :one, last_at_ms = :now, #ttl = :ttl",
+            )
+            .condition_expression(format!(
+                "attribute_not_exists(PK) OR (#ttl >= :now_s AND ({gate}))"
+            ))
+            .expression_attribute_names("#ttl", TTL)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        let refused = match result {
+            Ok(_) => return Ok(Counted::Gate(Gate::Open)),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    refused,
+                )) => refused.item.clone(),
+                _ => return Err(unavailable_or_unexpected(e, "DynamoDB UpdateItem (login attempt) failed")),
+            },
+        };
+        // The state that refused the attempt says how long to wait (read it if it did not come back).
+        let item = match refused {
+            Some(item) => Some(item),
+            None => self.get(login_attempts_key(login_key)).await?,
+        };
+        let Some(item) = item else {
+            // Deleted in between (a login succeeded): try again.
+            return Ok(Counted::Expired);
+        };
+        if expired(&item, now_ms / 1000) {
+            return Ok(Counted::Expired);
+        }
+        let state = attempt_state(&item)
+            .map_err(|e| StoreError::Unexpected(e.context("Malformed login attempt item")))?;
+        Ok(Counted::Gate(match backoff.gate(Some(state), now_ms) {
+            Gate::Open => Gate::Locked { retry_after_ms: 1000 },
+            locked => locked,
+        }))
+    }
+
+    /// Replaces expired (or vanished) login state by a first attempt. `false`: it changed in
+    /// between.
+    async fn restart_login_attempts(&self, login_key: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let mut item = login_attempts_key(login_key);
+        item.extend([
+            ("failures".to_owned(), n(1)),
+            ("last_at_ms".to_owned(), n(now_ms)),
+            (TTL.to_owned(), n(now_ms / 1000 + STATE_RETENTION_SECONDS)),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK) OR #ttl < :now_s")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":now_s", n(now_ms / 1000))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable_or_unexpected(
+                e,
+                "DynamoDB PutItem (login attempt) failed",
+            )),
+        }
+    }
+
     async fn revoke(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
         let values = HashMap::from([(":true".to_owned(), AttributeValue::Bool(true))]);
         self.update_if_exists(
@@ -671,11 +800,8 @@ impl Store for DynamoStore {
             email_key(&user.email.key()),
         ];
         let mut items = Vec::with_capacity(4);
-        for (index, item_key) in copies.into_iter().enumerate() {
-            let mut item = user_attributes(&user, &new.password_hash, 0);
-            if index == 0 {
-                item.insert("sessions_revoked_at".into(), n(0));
-            }
+        for item_key in copies {
+            let mut item = user_attributes(&user, &new.password_hash, 0, 0);
             item.extend(item_key);
             let put = Put::builder()
                 .table_name(&self.table)
@@ -772,22 +898,23 @@ impl Store for DynamoStore {
         let values = HashMap::from([
             (":hash".to_owned(), s(hash.as_str())),
             (":next".to_owned(), n(expected_version + 1)),
+            (
+                ":revoked".to_owned(),
+                n(next_revocation(record.sessions_revoked_at)),
+            ),
         ]);
+        let expression =
+            "SET password_hash = :hash, password_version = :next, sessions_revoked_at = :revoked";
         let mut profile_values = values.clone();
         profile_values.insert(":expected".into(), n(expected_version));
-        profile_values.insert(":now".into(), n(now_ms()));
-        // The profile's update also ends every session, in the same transaction.
+        // The update also ends every session, in the same transaction, on every copy.
         let mut items = vec![self.update(
             profile_key(id),
-            "SET password_hash = :hash, password_version = :next, sessions_revoked_at = :now",
+            expression,
             "password_version = :expected",
             profile_values,
         )?];
-        items.extend(self.guard_updates(
-            &record.user,
-            "SET password_hash = :hash, password_version = :next",
-            &values,
-        )?);
+        items.extend(self.guard_updates(&record.user, expression, &values)?);
         match self.transact(items).await? {
             Outcome::Committed => Ok(true),
             Outcome::ConditionFailed(_) => Ok(false),
@@ -795,7 +922,7 @@ impl Store for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
-    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<(), StoreError> {
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError> {
         let mut item = session_key(session.user_id, &session.id);
         item.extend([
             (
@@ -805,8 +932,19 @@ impl Store for DynamoStore {
             ("created_at_ms".to_owned(), n(now_ms())),
             ("expires_at".to_owned(), n(session.expires_at)),
             ("revoked".to_owned(), AttributeValue::Bool(false)),
+            // The revocation epoch it was created in: it lives while the profile's is the same.
+            ("epoch".to_owned(), n(session.precondition.sessions_revoked_at)),
             (TTL.to_owned(), n(session.expires_at)),
         ]);
+        // The user as the login read them, checked in the same transaction.
+        let unchanged = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(session.user_id)))
+            .condition_expression("password_version = :pv AND sessions_revoked_at = :revoked")
+            .expression_attribute_values(":pv", n(session.precondition.password_version))
+            .expression_attribute_values(":revoked", n(session.precondition.sessions_revoked_at))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
         let clear = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(login_attempts_key(login_key)))
@@ -816,10 +954,12 @@ impl Store for DynamoStore {
             .transact(vec![
                 self.put(item, "attribute_not_exists(PK)", None)?,
                 TransactWriteItem::builder().delete(clear).build(),
+                TransactWriteItem::builder().condition_check(unchanged).build(),
             ])
             .await?
         {
-            Outcome::Committed => Ok(()),
+            Outcome::Committed => Ok(true),
+            Outcome::ConditionFailed(2) => Ok(false),
             Outcome::ConditionFailed(_) => Err(StoreError::Unexpected(anyhow!("session id collision"))),
         }
     }
@@ -830,52 +970,20 @@ impl Store for DynamoStore {
         now_ms: i64,
         backoff: &LoginBackoff,
     ) -> Result<Gate, StoreError> {
-        let (condition, mut values) = backoff_condition(backoff, now_ms);
-        values.extend([
-            (":zero".to_owned(), n(0)),
-            (":one".to_owned(), n(1)),
-            (":now".to_owned(), n(now_ms)),
-            (":ttl".to_owned(), n(now_ms / 1000 + STATE_RETENTION_SECONDS)),
-        ]);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(login_attempts_key(login_key)))
-            .update_expression(
-                "SET failures = if_not_exists(failures, :zero) + :one, last_at_ms = :now, #ttl = :ttl",
-            )
-            .condition_expression(condition)
-            .expression_attribute_names("#ttl", TTL)
-            .set_expression_attribute_values(Some(values))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-            .send()
-            .await;
-        let refused = match result {
-            Ok(_) => return Ok(Gate::Open),
-            Err(e) => match e.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
-                    refused,
-                )) => refused.item.clone(),
-                _ => return Err(unavailable_or_unexpected(e, "DynamoDB UpdateItem (login attempt) failed")),
-            },
-        };
-        // The state that refused the attempt says how long to wait (read it if it did not come back).
-        let item = match refused {
-            Some(item) => Some(item),
-            None => self.get(login_attempts_key(login_key)).await?,
-        };
-        let state = item
-            .as_ref()
-            .map(attempt_state)
-            .transpose()
-            .map_err(|e| StoreError::Unexpected(e.context("Malformed login attempt item")))?;
-        Ok(match backoff.gate(state, now_ms) {
-            Gate::Open => Gate::Locked { retry_after_ms: 1000 },
-            locked => locked,
-        })
+        for _ in 0..EXPIRED_STATE_ATTEMPTS {
+            match self.count_login_attempt(login_key, now_ms, backoff).await? {
+                Counted::Gate(gate) => return Ok(gate),
+                // Past its ttl but not yet deleted by DynamoDB: forgotten, as SQLite forgets it.
+                Counted::Expired => {
+                    if self.restart_login_attempts(login_key, now_ms).await? {
+                        return Ok(Gate::Open);
+                    }
+                }
+            }
+        }
+        Err(StoreError::Unavailable(anyhow!(
+            "login attempt state kept changing under this attempt"
+        )))
     }
 
     async fn clear_login_attempts(&self, login_key: &str) -> Result<(), StoreError> {
@@ -897,7 +1005,10 @@ impl Store for DynamoStore {
     ) -> Result<bool, StoreError> {
         // Read, decide with the shared rule, then write only if nobody wrote in between.
         for _ in 0..EMAIL_CLAIM_ATTEMPTS {
-            let item = self.get(email_sends_key(address_key)).await?;
+            let item = self
+                .get(email_sends_key(address_key))
+                .await?
+                .filter(|item| !expired(item, now));
             let state = item
                 .as_ref()
                 .map(send_state)
@@ -912,7 +1023,11 @@ impl Store for DynamoStore {
                 .table_name(&self.table)
                 .set_item(Some(email_send_item(address_key, &next)));
             let request = match state {
-                None => request.condition_expression("attribute_not_exists(PK)"),
+                // Absent, or past its ttl and not yet deleted by DynamoDB.
+                None => request
+                    .condition_expression("attribute_not_exists(PK) OR #ttl < :now")
+                    .expression_attribute_names("#ttl", TTL)
+                    .expression_attribute_values(":now", n(now)),
                 Some(seen) => request
                     .condition_expression("#day = :day AND sent = :sent AND last_at = :last")
                     .expression_attribute_names("#day", "day")
@@ -977,13 +1092,15 @@ impl Store for DynamoStore {
                 read_string(session_item, "current_token_id")?,
                 read_bool(session_item, "revoked")?,
                 read_number(session_item, "expires_at")?,
-                read_number(session_item, "created_at_ms")?,
+                read_number(session_item, "epoch")?,
                 read_number(profile_item, "sessions_revoked_at")?,
             ))
         };
-        let (current, revoked, expires_at, created_at_ms, revoked_before) =
+        let (current, revoked, expires_at, epoch, revoked_before) =
             read().map_err(|e| StoreError::Unexpected(e.context("Malformed session item")))?;
-        if revoked || expires_at < rotation.now || created_at_ms <= revoked_before {
+        // Revoked by a logout-all or a password change since its login: the epochs differ. No
+        // clocks are compared.
+        if revoked || expires_at < rotation.now || epoch != revoked_before {
             return Ok(RotationOutcome::Invalid);
         }
         if current != rotation.presented_token_id {
@@ -1031,14 +1148,34 @@ impl Store for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
-        let values = HashMap::from([(":now".to_owned(), n(now_ms()))]);
-        self.update_if_exists(
-            profile_key(user_id),
-            "SET sessions_revoked_at = :now",
-            values,
-            "DynamoDB UpdateItem (revoke all sessions) failed",
-        )
-        .await
+        // A new epoch on every copy of the user: sessions of older epochs end, and a login that
+        // read the old one cannot create its session. Retried if a concurrent change got there
+        // first, so that the epoch always moves past what this call read.
+        for _ in 0..REVOKE_ATTEMPTS {
+            let Some(record) = self.user_by_id(user_id).await? else {
+                return Ok(());
+            };
+            let values = HashMap::from([(
+                ":revoked".to_owned(),
+                n(next_revocation(record.sessions_revoked_at)),
+            )]);
+            let expression = "SET sessions_revoked_at = :revoked";
+            let mut profile_values = values.clone();
+            profile_values.insert(":seen".into(), n(record.sessions_revoked_at));
+            let mut items = vec![self.update(
+                profile_key(user_id),
+                expression,
+                "sessions_revoked_at = :seen",
+                profile_values,
+            )?];
+            items.extend(self.guard_updates(&record.user, expression, &values)?);
+            if let Outcome::Committed = self.transact(items).await? {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Unavailable(anyhow!(
+            "the user changed during every attempt to revoke their sessions"
+        )))
     }
 }
 

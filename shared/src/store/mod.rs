@@ -75,6 +75,15 @@ pub struct NewSession {
     pub created_at: DateTime<Utc>,
     /// Absolute end of the session (unix seconds); rotation never extends it.
     pub expires_at: i64,
+    /// The user as the login read it: the session is created only if it still is.
+    pub precondition: SessionPrecondition,
+}
+
+/// What a login read of its user, checked again in the write that creates the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPrecondition {
+    pub password_version: i64,
+    pub sessions_revoked_at: i64,
 }
 
 /// A refresh of `session_id` presenting the token `presented_token_id`.
@@ -128,8 +137,10 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Creates a session and, in the same step, clears the login failures of `login_key` (the
-    /// password was right).
-    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<(), StoreError>;
+    /// password was right), if the user's password version and sessions-revoked-at instant are
+    /// still those of `session.precondition`. `false`: they moved on (a reset or a logout-all
+    /// committed during the login), and nothing was written.
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError>;
 
     /// Lets a login attempt for `login_key` through the backoff gate and counts it, or refuses
     /// it, in one atomic step: concurrent attempts see each other's counts.

@@ -82,13 +82,21 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX email_sends_by_age ON email_sends(last_at);
 "#,
+    // When the user's sessions were last all revoked (ms): a login creates its session only if
+    // this has not moved since it read the user.
+    r#"
+    ALTER TABLE users ADD COLUMN sessions_revoked_at INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
+
+/// The next sessions-revoked-at value: now, and always later than the last one.
+const BUMP_SESSIONS_REVOKED_AT: &str =
+    "sessions_revoked_at = MAX(CAST(unixepoch('subsec') * 1000 AS INTEGER), sessions_revoked_at + 1)";
 
 const CONTACT_COLUMNS: &str =
     "id, first_name, last_name, email, phone, birthday, description, created_at, updated_at";
 
-const USER_COLUMNS: &str =
-    "id, username, email, created_at, avatar, is_verified, password_hash, password_version";
+const USER_COLUMNS: &str = "id, username, email, created_at, avatar, is_verified, password_hash, password_version, sessions_revoked_at";
 
 /// The SQLite adapter. Cloning shares the connection.
 #[derive(Clone)]
@@ -264,6 +272,7 @@ fn user_record(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         },
         password_hash: PasswordHash::new(row.get(6)?),
         password_version: row.get(7)?,
+        sessions_revoked_at: row.get(8)?,
     })
 }
 
@@ -373,8 +382,10 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let changed = tx.execute(
-                "UPDATE users SET password_hash = ?1, password_version = password_version + 1
-                 WHERE id = ?2 AND password_version = ?3",
+                &format!(
+                    "UPDATE users SET password_hash = ?1, password_version = password_version + 1, {BUMP_SESSIONS_REVOKED_AT}
+                     WHERE id = ?2 AND password_version = ?3"
+                ),
                 params![hash, id.get(), expected_version],
             )?;
             if changed == 0 {
@@ -388,7 +399,7 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
-    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<(), StoreError> {
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError> {
         let session = session.clone();
         let login_key = login_key.to_owned();
         self.call(move |conn| {
@@ -398,20 +409,28 @@ impl Store for SqliteStore {
                 "DELETE FROM sessions WHERE user_id = ?1 AND expires_at < ?2",
                 params![session.user_id.get(), session.created_at.timestamp()],
             )?;
-            tx.execute(
+            // Only while the user is as the login read them (same transaction, same statement).
+            let inserted = tx.execute(
                 "INSERT INTO sessions (id, user_id, current_token_id, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (
+                     SELECT 1 FROM users WHERE id = ?2 AND password_version = ?6 AND sessions_revoked_at = ?7
+                 )",
                 params![
                     session.id,
                     session.user_id.get(),
                     session.current_token_id,
                     timestamp(session.created_at),
-                    session.expires_at
+                    session.expires_at,
+                    session.precondition.password_version,
+                    session.precondition.sessions_revoked_at,
                 ],
             )?;
+            if inserted == 0 {
+                return Ok(false);
+            }
             tx.execute("DELETE FROM login_attempts WHERE key = ?1", [login_key])?;
             tx.commit()?;
-            Ok(())
+            Ok(true)
         })
         .await
     }
@@ -545,10 +564,17 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
         self.call(move |conn| {
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
                 [user_id.get()],
             )?;
+            // A login that read the user before this point can no longer create its session.
+            tx.execute(
+                &format!("UPDATE users SET {BUMP_SESSIONS_REVOKED_AT} WHERE id = ?1"),
+                [user_id.get()],
+            )?;
+            tx.commit()?;
             Ok(())
         })
         .await

@@ -1,0 +1,198 @@
+//! The key split of template.yaml (docs/API.md, "Signing keys"): which function's role can read
+//! which key secret, proven from the template, against the route table's own declaration
+//! (`Endpoint::keys`), which is also what each function reads at cold start.
+//!
+//! - A private key set is reachable only by the functions that mint its tokens.
+//! - Every verifying function reaches the public set, and nothing else that holds keys.
+//! - No function reaches a secret by wildcard, by another action, or through its environment;
+//!   no other resource of the template grants or exposes them; the key secrets hold no key
+//!   material in the template.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use shared::keys::KeyNeeds;
+use shared::routes::{Endpoint, FALLBACK_FUNCTION};
+
+use crate::assert_same_set;
+use crate::cfn::{Template, actions};
+
+const SESSION: &str = "SessionSigningKeys";
+const LINK: &str = "LinkSigningKeys";
+const VERIFICATION: &str = "VerificationKeys";
+const ABUSE: &str = "AbuseHashKey";
+const SECRETS: [&str; 4] = [SESSION, LINK, VERIFICATION, ABUSE];
+
+/// The secrets a function with these needs must reach, and no others.
+fn secrets_of(needs: KeyNeeds) -> BTreeSet<&'static str> {
+    [
+        (needs.sign_session, SESSION),
+        (needs.sign_link, LINK),
+        (needs.verify, VERIFICATION),
+        (needs.abuse_hash, ABUSE),
+    ]
+    .into_iter()
+    .filter_map(|(needed, secret)| needed.then_some(secret))
+    .collect()
+}
+
+/// Every function and the key secrets its role can read.
+fn granted(template: &Template) -> BTreeMap<String, BTreeSet<String>> {
+    let mut granted = BTreeMap::new();
+    for function in template.functions() {
+        let id = function.logical_id;
+        let mut reachable = BTreeSet::new();
+        for statement in function.statements() {
+            let secrets_actions: Vec<&str> = actions(statement)
+                .into_iter()
+                .filter(|a| a.starts_with("secretsmanager:") || *a == "*" || a.starts_with("kms:"))
+                .collect();
+            if secrets_actions.is_empty() {
+                continue;
+            }
+            assert_eq!(
+                secrets_actions,
+                ["secretsmanager:GetSecretValue"],
+                "{id}: only GetSecretValue, alone in its statement: {statement}"
+            );
+            assert!(statement.get("Condition").is_none(), "{id}: {statement}");
+            let resources = match &statement["Resource"] {
+                Value::Array(resources) => resources.clone(),
+                one => vec![one.clone()],
+            };
+            for resource in resources {
+                let secret = resource["Ref"]
+                    .as_str()
+                    .filter(|r| SECRETS.contains(r))
+                    .unwrap_or_else(|| {
+                        panic!("{id}: GetSecretValue on {resource}, not one named key secret")
+                    });
+                reachable.insert(secret.to_owned());
+            }
+        }
+        granted.insert(function.binary().to_owned(), reachable);
+    }
+    granted
+}
+
+#[test]
+fn each_function_reaches_exactly_the_key_secrets_its_route_needs() {
+    let template = Template::load();
+    let granted = granted(&template);
+    let mut expected: Vec<(&str, KeyNeeds)> = Endpoint::ALL
+        .iter()
+        .map(|e| (e.function_name(), e.keys()))
+        .collect();
+    expected.push((FALLBACK_FUNCTION, KeyNeeds::NONE));
+    for (name, needs) in expected {
+        let want: BTreeSet<String> = secrets_of(needs).into_iter().map(str::to_owned).collect();
+        let got = granted
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}: not in template.yaml"));
+        assert_same_set(
+            &format!("{name}'s key needs"),
+            &want,
+            "its role in template.yaml",
+            got,
+        );
+    }
+}
+
+#[test]
+fn only_minting_functions_reach_a_private_key_set() {
+    let granted = granted(&Template::load());
+    let holders = |secret: &str| -> BTreeSet<&str> {
+        granted
+            .iter()
+            .filter(|(_, secrets)| secrets.contains(secret))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    // Spelled out, not derived: this is the contract's list (docs/API.md, "Signing keys").
+    assert_eq!(holders(SESSION), BTreeSet::from(["login", "refresh-token"]));
+    assert_eq!(
+        holders(LINK),
+        BTreeSet::from(["register", "request-email", "reset-password"])
+    );
+    assert_eq!(
+        holders(ABUSE),
+        BTreeSet::from(["login", "register", "request-email", "reset-password"])
+    );
+    for never in [
+        "me",
+        "health",
+        "openapi",
+        "docs",
+        "docs-asset",
+        "jwks",
+        "fallback",
+        "list-contacts",
+    ] {
+        assert!(
+            !holders(SESSION).contains(never) && !holders(LINK).contains(never),
+            "{never} can mint"
+        );
+    }
+}
+
+#[test]
+fn the_key_secrets_hold_no_key_material_and_nothing_else_grants_them() {
+    let template = Template::load();
+    for secret in SECRETS {
+        let resource = template.resource(secret);
+        assert_eq!(resource["Type"], "AWS::SecretsManager::Secret", "{secret}");
+        let properties = &resource["Properties"];
+        // Named under the one prefix every function is given.
+        let name = properties["Name"]["Fn::Sub"][0].as_str().unwrap_or_default();
+        assert!(
+            name.starts_with("ucontact/${StackUuid}/keys/"),
+            "{secret}: Name {name}"
+        );
+    }
+    // The signing sets start empty: the first `keys rotate` makes the keys, never the template.
+    for (secret, empty) in [
+        (SESSION, json!({"keys": []})),
+        (LINK, json!({"keys": []})),
+        (VERIFICATION, json!({"session": [], "link": []})),
+    ] {
+        let text = template.resource(secret)["Properties"]["SecretString"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{secret}: SecretString"));
+        assert_eq!(
+            serde_json::from_str::<Value>(text).expect("JSON"),
+            empty,
+            "{secret}"
+        );
+    }
+    assert_eq!(
+        template.resource(ABUSE)["Properties"]["GenerateSecretString"],
+        json!({"PasswordLength": 64, "ExcludePunctuation": true})
+    );
+    // No resource policy, no other role, no output and no parameter reaches a key secret.
+    for (id, resource) in template.resources() {
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        assert!(
+            !kind.starts_with("AWS::SecretsManager::") || SECRETS.contains(&id.as_str()),
+            "{id}: {kind}"
+        );
+        assert!(
+            !kind.starts_with("AWS::KMS::") && kind != "AWS::IAM::Role" && kind != "AWS::IAM::Policy",
+            "{id}: {kind}"
+        );
+    }
+    let text = |value: &Value| serde_json::to_string(value).expect("JSON");
+    let outputs = text(&template.0["Outputs"]);
+    let parameters = text(&template.0["Parameters"]);
+    for secret in SECRETS {
+        let reference = format!("\"{secret}\"");
+        assert!(!outputs.contains(&reference), "an output names {secret}");
+        assert!(!parameters.contains(&reference), "a parameter names {secret}");
+    }
+    // The environment names the prefix, never a secret's value (a dynamic reference would
+    // resolve it into every function's configuration).
+    let environment = text(&Value::Object(template.global_environment().clone()));
+    assert!(!environment.contains("resolve:secretsmanager"), "{environment}");
+    for secret in SECRETS {
+        assert!(!environment.contains(&format!("\"{secret}\"")), "{environment}");
+    }
+}
