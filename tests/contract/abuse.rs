@@ -96,6 +96,33 @@ async fn failures_past_the_threshold_back_off_and_a_correct_password_clears_them
 }
 
 #[tokio::test]
+async fn abuse_state_past_its_retention_is_forgotten_on_both_stores() {
+    // Five failures; then the clock jumps past the two-day retention. DynamoDB deletes expired
+    // items only eventually (often days later), so the item is still there: it must count as
+    // absent, as SQLite's pruning makes it. Without that, the next failure would be the sixth
+    // and lock at once.
+    let app = Server::start().await;
+    app.register("johndoe", "john@example.com", PASSWORD).await;
+    for _ in 0..5 {
+        app.login("john@example.com", "wrong-password")
+            .await
+            .assert_detail(401, BAD_LOGIN);
+    }
+    let later =
+        (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &later).await;
+    // Five failures again before the first refusal, as for a fresh identifier.
+    fail_until_refused(&app, "john@example.com").await;
+    // The address's send state expired too: a new email goes out and is counted afresh.
+    let before = app.emails_to("john@example.com").await.len();
+    let answer = app
+        .post_json("/api/auth/request_email", json!({"email": "john@example.com"}))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(app.emails_to("john@example.com").await.len(), before + 1);
+}
+
+#[tokio::test]
 async fn unknown_identifiers_back_off_exactly_like_known_ones() {
     let app = Server::start().await;
     app.verified_user("johndoe", "john@example.com").await;

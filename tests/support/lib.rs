@@ -340,6 +340,14 @@ impl Server {
         Self::spawn(Arc::clone(&self.data_dir), self.settings.clone())
     }
 
+    /// Like [`Server::restart`], with one setting changed (e.g. `UCONTACT_FAKE_NOW`).
+    pub async fn restart_with(mut self, name: &str, value: &str) -> Self {
+        let status = self.terminate();
+        assert!(status.success(), "graceful stop failed: {status:?}");
+        let settings = self.settings.clone().with(name, value);
+        Self::spawn(Arc::clone(&self.data_dir), settings)
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
