@@ -1,0 +1,447 @@
+//! The users and sessions of the DynamoDB adapter: the three copies of a user (profile, username
+//! guard, email guard) kept equal in one transaction per change, and the sessions in the user's
+//! partition, each tagged with the revocation epoch it was created in.
+
+use std::collections::HashMap;
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::abuse::email_send_item;
+use super::{
+    DynamoStore, Item, Outcome, SK, TTL, email_key, key, login_attempts_key, n, now_ms, profile_key,
+    read_bool, read_number, read_string, s, session_key, unavailable_or_unexpected, username_key,
+};
+use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+use crate::store::{
+    CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, Store, StoreError, Verification,
+};
+use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
+
+/// How often a revoke-all is retried when a concurrent change to the user got there first.
+const REVOKE_ATTEMPTS: usize = 3;
+
+/// The next sessions-revoked-at value: now, and always past the last one.
+fn next_revocation(last: i64) -> i64 {
+    now_ms().max(last + 1)
+}
+
+/// The attributes every copy of a user carries.
+fn user_attributes(
+    user: &User,
+    hash: &PasswordHash,
+    password_version: i64,
+    sessions_revoked_at: i64,
+) -> Item {
+    let mut item = HashMap::from([
+        ("id".to_owned(), n(user.id.get())),
+        ("username".to_owned(), s(user.username.as_str())),
+        ("username_key".to_owned(), s(user.username.key())),
+        ("email".to_owned(), s(user.email.as_str())),
+        ("email_key".to_owned(), s(user.email.key())),
+        ("password_hash".to_owned(), s(hash.as_str())),
+        ("password_version".to_owned(), n(password_version)),
+        // On every copy, so that a login reads it with the user (no extra round trip).
+        ("sessions_revoked_at".to_owned(), n(sessions_revoked_at)),
+        (
+            "created_at".to_owned(),
+            s(user.created_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        ),
+        ("is_verified".to_owned(), AttributeValue::Bool(user.is_verified)),
+    ]);
+    if let Some(avatar) = &user.avatar {
+        item.insert("avatar".to_owned(), s(avatar.as_str()));
+    }
+    item
+}
+
+fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
+    let parse = || -> anyhow::Result<UserRecord> {
+        let id = read_number(item, "id")?;
+        Ok(UserRecord {
+            user: User {
+                id: UserId::new(id).ok_or_else(|| anyhow!("non-positive user id {id}"))?,
+                username: Username::from_trusted(read_string(item, "username")?),
+                email: Email::from_trusted(read_string(item, "email")?),
+                created_at: DateTime::parse_from_rfc3339(&read_string(item, "created_at")?)?
+                    .with_timezone(&Utc),
+                avatar: read_string(item, "avatar").ok(),
+                is_verified: read_bool(item, "is_verified")?,
+            },
+            password_hash: PasswordHash::new(read_string(item, "password_hash")?),
+            password_version: read_number(item, "password_version")?,
+            // Items written before the guard copies carried it count as never revoked.
+            sessions_revoked_at: read_number(item, "sessions_revoked_at").unwrap_or(0),
+        })
+    };
+    parse().map_err(|e| StoreError::Unexpected(e.context("Malformed user item")))
+}
+
+impl DynamoStore {
+    async fn revoke(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+        let values = HashMap::from([(":true".to_owned(), AttributeValue::Bool(true))]);
+        self.update_if_exists(
+            session_key(user_id, session_id),
+            "SET revoked = :true",
+            values,
+            "DynamoDB UpdateItem (revoke session) failed",
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.get(key("HEALTH".into(), "HEALTH")).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_user(&self, new: NewUser) -> Result<User, CreateUserError> {
+        let counter = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key("COUNTER".into(), "USER_ID")))
+            .update_expression("ADD #value :one")
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB UpdateItem (user id counter) failed"))?;
+        let id = counter
+            .attributes
+            .as_ref()
+            .and_then(|a| read_number(a, "value").ok())
+            .and_then(UserId::new)
+            .ok_or_else(|| {
+                StoreError::Unexpected(anyhow!("the user id counter returned no positive value"))
+            })?;
+        let user = User {
+            id,
+            username: new.username,
+            email: new.email,
+            created_at: new.created_at,
+            avatar: None,
+            is_verified: false,
+        };
+        let copies = [
+            profile_key(id),
+            username_key(&user.username.key()),
+            email_key(&user.email.key()),
+        ];
+        let mut items = Vec::with_capacity(4);
+        for item_key in copies {
+            let mut item = user_attributes(&user, &new.password_hash, 0, 0);
+            item.extend(item_key);
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        // The registration email's count, in the same transaction (no condition: a new address has
+        // no state to keep).
+        let first_email = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(email_send_item(
+                &new.first_email.address_key,
+                &new.first_email.state,
+            )))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        items.push(TransactWriteItem::builder().put(first_email).build());
+        match self.transact(items).await? {
+            Outcome::Committed => Ok(user),
+            Outcome::ConditionFailed(1) => Err(CreateUserError::UsernameTaken),
+            Outcome::ConditionFailed(2) => Err(CreateUserError::EmailTaken),
+            Outcome::ConditionFailed(_) => {
+                Err(StoreError::Unexpected(anyhow!("user id {id} was allocated twice")).into())
+            }
+        }
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.get(profile_key(id))
+            .await?
+            .as_ref()
+            .map(user_record)
+            .transpose()
+    }
+
+    async fn user_by_username(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.get(username_key(key))
+            .await?
+            .as_ref()
+            .map(user_record)
+            .transpose()
+    }
+
+    async fn user_by_email(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.get(email_key(key))
+            .await?
+            .as_ref()
+            .map(user_record)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn mark_email_verified(&self, id: UserId, email: &Email) -> Result<Verification, StoreError> {
+        let Some(record) = self.user_by_id(id).await? else {
+            return Ok(Verification::NoMatch);
+        };
+        if record.user.email.key() != email.key() {
+            return Ok(Verification::NoMatch);
+        }
+        if record.user.is_verified {
+            return Ok(Verification::AlreadyVerified);
+        }
+        let values = HashMap::from([(":true".to_owned(), AttributeValue::Bool(true))]);
+        let expression = "SET is_verified = :true";
+        let mut items = vec![self.update(
+            profile_key(id),
+            expression,
+            "attribute_exists(PK)",
+            values.clone(),
+        )?];
+        items.extend(self.guard_updates(&record.user, expression, &values)?);
+        match self.transact(items).await? {
+            Outcome::Committed => Ok(Verification::Verified),
+            Outcome::ConditionFailed(_) => Ok(Verification::NoMatch),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn replace_password(
+        &self,
+        id: UserId,
+        expected_version: i64,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let Some(record) = self.user_by_id(id).await? else {
+            return Ok(false);
+        };
+        if record.password_version != expected_version {
+            return Ok(false);
+        }
+        let values = HashMap::from([
+            (":hash".to_owned(), s(hash.as_str())),
+            (":next".to_owned(), n(expected_version + 1)),
+            (
+                ":revoked".to_owned(),
+                n(next_revocation(record.sessions_revoked_at)),
+            ),
+        ]);
+        let expression =
+            "SET password_hash = :hash, password_version = :next, sessions_revoked_at = :revoked";
+        let mut profile_values = values.clone();
+        profile_values.insert(":expected".into(), n(expected_version));
+        // The update also ends every session, in the same transaction, on every copy.
+        let mut items = vec![self.update(
+            profile_key(id),
+            expression,
+            "password_version = :expected",
+            profile_values,
+        )?];
+        items.extend(self.guard_updates(&record.user, expression, &values)?);
+        match self.transact(items).await? {
+            Outcome::Committed => Ok(true),
+            Outcome::ConditionFailed(_) => Ok(false),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
+    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError> {
+        let mut item = session_key(session.user_id, &session.id);
+        item.extend([
+            (
+                "current_token_id".to_owned(),
+                s(session.current_token_id.as_str()),
+            ),
+            ("created_at_ms".to_owned(), n(now_ms())),
+            ("expires_at".to_owned(), n(session.expires_at)),
+            ("revoked".to_owned(), AttributeValue::Bool(false)),
+            // The revocation epoch it was created in: it lives while the profile's is the same.
+            ("epoch".to_owned(), n(session.precondition.sessions_revoked_at)),
+            (TTL.to_owned(), n(session.expires_at)),
+        ]);
+        // The user as the login read them, checked in the same transaction.
+        let unchanged = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(session.user_id)))
+            .condition_expression("password_version = :pv AND sessions_revoked_at = :revoked")
+            .expression_attribute_values(":pv", n(session.precondition.password_version))
+            .expression_attribute_values(":revoked", n(session.precondition.sessions_revoked_at))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        let clear = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(login_attempts_key(login_key)))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        match self
+            .transact(vec![
+                self.put(item, "attribute_not_exists(PK)", None)?,
+                TransactWriteItem::builder().delete(clear).build(),
+                TransactWriteItem::builder().condition_check(unchanged).build(),
+            ])
+            .await?
+        {
+            Outcome::Committed => Ok(true),
+            Outcome::ConditionFailed(2) => Ok(false),
+            Outcome::ConditionFailed(_) => Err(StoreError::Unexpected(anyhow!("session id collision"))),
+        }
+    }
+
+    async fn begin_login_attempt(
+        &self,
+        login_key: &str,
+        now_ms: i64,
+        backoff: &LoginBackoff,
+    ) -> Result<Gate, StoreError> {
+        self.count_login(login_key, now_ms, backoff).await
+    }
+
+    async fn clear_login_attempts(&self, login_key: &str) -> Result<(), StoreError> {
+        self.forget_login_attempts(login_key).await
+    }
+
+    async fn claim_email_send(
+        &self,
+        address_key: &str,
+        now: i64,
+        throttle: &EmailThrottle,
+    ) -> Result<bool, StoreError> {
+        self.claim_send(address_key, now, throttle).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %rotation.user_id))]
+    async fn rotate_session(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
+        let (session, profile) = (
+            session_key(rotation.user_id, &rotation.session_id),
+            profile_key(rotation.user_id),
+        );
+        let keys = KeysAndAttributes::builder()
+            .keys(session.clone())
+            .keys(profile.clone())
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        let output = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, keys)
+            .send()
+            .await
+            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB BatchGetItem failed"))?;
+        if output.unprocessed_keys.as_ref().is_some_and(|u| !u.is_empty()) {
+            return Err(StoreError::Unavailable(anyhow!(
+                "DynamoDB BatchGetItem left keys unprocessed"
+            )));
+        }
+        let items = output
+            .responses
+            .and_then(|mut r| r.remove(&self.table))
+            .unwrap_or_default();
+        let find = |sk: &AttributeValue| items.iter().find(|item| item.get(SK) == Some(sk));
+        let (Some(session_item), Some(profile_item)) = (find(&session[SK]), find(&profile[SK])) else {
+            return Ok(RotationOutcome::Invalid);
+        };
+        let read = || -> anyhow::Result<(String, bool, i64, i64, i64)> {
+            Ok((
+                read_string(session_item, "current_token_id")?,
+                read_bool(session_item, "revoked")?,
+                read_number(session_item, "expires_at")?,
+                read_number(session_item, "epoch")?,
+                read_number(profile_item, "sessions_revoked_at")?,
+            ))
+        };
+        let (current, revoked, expires_at, epoch, revoked_before) =
+            read().map_err(|e| StoreError::Unexpected(e.context("Malformed session item")))?;
+        // Revoked by a logout-all or a password change since its login: the epochs differ. No
+        // clocks are compared.
+        if revoked || expires_at < rotation.now || epoch != revoked_before {
+            return Ok(RotationOutcome::Invalid);
+        }
+        if current != rotation.presented_token_id {
+            self.revoke(rotation.user_id, &rotation.session_id).await?;
+            return Ok(RotationOutcome::ReuseDetected);
+        }
+        let rotate = self.update(
+            session,
+            "SET current_token_id = :next",
+            "current_token_id = :presented AND revoked = :false",
+            HashMap::from([
+                (":next".to_owned(), s(rotation.next_token_id.as_str())),
+                (":presented".to_owned(), s(rotation.presented_token_id.as_str())),
+                (":false".to_owned(), AttributeValue::Bool(false)),
+            ]),
+        )?;
+        let still_live = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile))
+            .condition_expression("sessions_revoked_at = :seen")
+            .expression_attribute_values(":seen", n(revoked_before))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        match self
+            .transact(vec![
+                rotate,
+                TransactWriteItem::builder().condition_check(still_live).build(),
+            ])
+            .await?
+        {
+            Outcome::Committed => Ok(RotationOutcome::Rotated),
+            // Rotated (or revoked) by a concurrent request: the presented token is retired now.
+            Outcome::ConditionFailed(0) => {
+                self.revoke(rotation.user_id, &rotation.session_id).await?;
+                Ok(RotationOutcome::ReuseDetected)
+            }
+            Outcome::ConditionFailed(_) => Ok(RotationOutcome::Invalid),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
+        self.revoke(user_id, session_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
+        // A new epoch on every copy of the user: sessions of older epochs end, and a login that
+        // read the old one cannot create its session. Retried if a concurrent change got there
+        // first, so that the epoch always moves past what this call read.
+        for _ in 0..REVOKE_ATTEMPTS {
+            let Some(record) = self.user_by_id(user_id).await? else {
+                return Ok(());
+            };
+            let values = HashMap::from([(
+                ":revoked".to_owned(),
+                n(next_revocation(record.sessions_revoked_at)),
+            )]);
+            let expression = "SET sessions_revoked_at = :revoked";
+            let mut profile_values = values.clone();
+            profile_values.insert(":seen".into(), n(record.sessions_revoked_at));
+            let mut items = vec![self.update(
+                profile_key(user_id),
+                expression,
+                "sessions_revoked_at = :seen",
+                profile_values,
+            )?];
+            items.extend(self.guard_updates(&record.user, expression, &values)?);
+            if let Outcome::Committed = self.transact(items).await? {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Unavailable(anyhow!(
+            "the user changed during every attempt to revoke their sessions"
+        )))
+    }
+}
