@@ -7,10 +7,12 @@
 //! 3. warm latency and throughput of the local server with `wrk` ([`load`]);
 //! 4. bcrypt overhead of login and register; 5. starvation of guarded reads during logins;
 //! 6. DynamoDB requests per route, counted by an SDK interceptor against moto ([`round_trips`]);
-//! 7. a cost model from the measured durations and the template's memory sizes ([`report`]).
+//! 7. a cost model from the measured durations and the template's memory sizes ([`report`]);
+//! 8. what the signing keys cost: sign and verify per token, key-store loads ([`keys`]).
 //!
 //! `--smoke` runs every section with tiny counts (scripts/test does, so the bench can't rot).
 
+mod keys;
 mod load;
 mod report;
 mod round_trips;
@@ -35,8 +37,10 @@ pub struct Options {
     pub smoke: bool,
     /// Skip the in-process round-trip count (it measures this checkout's code, not `--bins`).
     pub no_trips: bool,
-    /// Only these sections (`cold`, `sizes`, `trips`, `load`); all when empty.
+    /// Only these sections (`cold`, `sizes`, `trips`, `load`, `keys`); all when empty.
     pub only: Vec<String>,
+    /// Only these functions in the cold-start and size tables (a partial run); all when empty.
+    pub functions: Vec<String>,
     /// The command line, quoted in the report.
     pub command: String,
 }
@@ -53,6 +57,7 @@ impl Options {
             smoke: false,
             no_trips: false,
             only: Vec::new(),
+            functions: Vec::new(),
             command: std::env::var("BENCH_COMMAND").unwrap_or_else(|_| args.join(" ")),
         };
         let mut rest = args.iter().skip(1);
@@ -71,6 +76,7 @@ impl Options {
                 "--smoke" => options.smoke = true,
                 "--no-trips" => options.no_trips = true,
                 "--only" => options.only = value()?.split(',').map(str::to_owned).collect(),
+                "--functions" => options.functions = value()?.split(',').map(str::to_owned).collect(),
                 other => bail!("unknown argument {other:?}"),
             }
         }
@@ -83,6 +89,11 @@ impl Options {
     /// Whether `section` is to run.
     pub fn runs(&self, section: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+
+    /// Whether `function` is in this run's cold-start and size tables.
+    pub fn measures(&self, function: &str) -> bool {
+        self.functions.is_empty() || self.functions.iter().any(|f| f == function)
     }
 
     /// `full` normally, `smoke` with --smoke.
@@ -110,6 +121,10 @@ async fn main() -> anyhow::Result<()> {
     if options.runs("load") {
         eprintln!("==> local server under wrk");
         report.load = Some(load::run(&options).await?);
+    }
+    if options.runs("keys") {
+        eprintln!("==> signing keys: sign and verify per token, key-store loads");
+        report.keys = Some(keys::run(&options).await?);
     }
     let mut markdown = report.markdown();
     // The findings and before/after figures, written by hand, ride along unchanged.

@@ -76,7 +76,12 @@ pub fn sizes(options: &Options) -> anyhow::Result<Vec<Size>> {
     let arch = std::env::consts::ARCH.to_owned();
     let mut sizes = Vec::new();
     let mut names = vec![HELLO.to_owned()];
-    names.extend(Endpoint::ALL.iter().map(|e| e.function_name().to_owned()));
+    names.extend(
+        Endpoint::ALL
+            .iter()
+            .map(|e| e.function_name().to_owned())
+            .filter(|name| options.measures(name)),
+    );
     for name in &names {
         let binary = options.bins.join(name);
         sizes.push(Size {
@@ -120,6 +125,7 @@ pub struct Report {
     pub sizes: Vec<Size>,
     pub trips: Vec<Trips>,
     pub load: Option<Load>,
+    pub keys: Option<crate::keys::KeyCosts>,
 }
 
 impl Report {
@@ -158,6 +164,7 @@ impl Report {
             sizes: Vec::new(),
             trips: Vec::new(),
             load: None,
+            keys: None,
         }
     }
 
@@ -202,7 +209,39 @@ impl Report {
         if let Some(load) = &self.load {
             self.cost_model(&mut md, load);
         }
+        if let Some(keys) = &self.keys {
+            self.keys_table(&mut md, keys);
+        }
         md
+    }
+
+    fn keys_table(&self, md: &mut String, keys: &crate::keys::KeyCosts) {
+        let _ = writeln!(
+            md,
+            "## Signing keys: per token and per cold start
+
+In-process, this build of the bench              driver: {} access tokens signed, then verified, per run, through `shared::tokens`              (EdDSA, Ed25519, aws-lc-rs), beside HS256 with the same library (the scheme it              replaced). Then one key-store load per row, as a function does once per cold start              (Secrets Manager on moto: a local emulator's latency, not AWS's; what carries over is              the number of reads, made in parallel).
+
+| operation | µs per token |
+|---|---|",
+            keys.tokens_per_run
+        );
+        for (label, runs) in [
+            ("EdDSA sign (access token)", &keys.eddsa_sign_us),
+            (
+                "EdDSA verify (kid lookup, signature, iss, aud, exp)",
+                &keys.eddsa_verify_us,
+            ),
+            ("HS256 sign (before)", &keys.hs256_sign_us),
+            ("HS256 verify (before)", &keys.hs256_verify_us),
+        ] {
+            let _ = writeln!(md, "| {label} | {} |", fmt3(spread(runs), 2));
+        }
+        let _ = writeln!(md, "\n| key-store load at cold start | ms |\n|---|---|");
+        for (label, runs) in &keys.loads {
+            let _ = writeln!(md, "| {label} | {} |", fmt3(spread(runs), 2));
+        }
+        md.push('\n');
     }
 
     fn cold_table(&self, md: &mut String) {

@@ -61,7 +61,12 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
     crate::round_trips::create_keys(options, &format!("{table}/keys"), &defaults.lifetimes).await?;
     let mut results = Vec::new();
     let mut names: Vec<String> = vec![HELLO.to_owned()];
-    names.extend(Endpoint::ALL.iter().map(|e| e.function_name().to_owned()));
+    names.extend(
+        Endpoint::ALL
+            .iter()
+            .map(|e| e.function_name().to_owned())
+            .filter(|name| options.measures(name)),
+    );
     for name in names {
         let binary = options.bins.join(&name);
         if !binary.exists() {

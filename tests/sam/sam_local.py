@@ -13,6 +13,7 @@ import email.policy
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -64,8 +65,12 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
     )
     address = re.search(r"<([^>]+)>", sender).group(1)
     session.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=address)
-    # The signing keys, as an operator makes them after a first deploy (README "Deploying").
+    # The abuse-state hash key, as template.yaml's AbuseHashKey (a generated string); then the
+    # signing keys, as an operator makes them after a first deploy (README "Deploying").
     keys_prefix = f"{table}/keys"
+    session.client("secretsmanager", endpoint_url=endpoint).create_secret(
+        Name=f"{keys_prefix}/abuse-hash", SecretString=secrets.token_urlsafe(48)
+    )
     rotate = subprocess.run(
         [str(ROOT / "target/debug/ucontact-local"), "keys", "rotate", "--activate-in", "0"],
         env={
