@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::anyhow;
-use aws_config::BehaviorVersion;
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use shared::Config;
 use shared::config::Deployment;
@@ -101,12 +99,7 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
     }
 
     // Key-store loads, as each kind of function does once per cold start.
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&options.moto)
-        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
-        .load()
-        .await;
+    let sdk = crate::round_trips::moto_sdk(options).await;
     let prefix = format!("ucontact-bench-keys-{}/keys", uuid::Uuid::new_v4().simple());
     let secrets = SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), &prefix);
     secrets

@@ -67,13 +67,18 @@ pub struct Trips {
     pub status: u16,
 }
 
-async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+/// The SDK configuration of every client the bench makes: moto's endpoint, test credentials.
+pub async fn moto_sdk(options: &Options) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(&options.moto)
         .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
         .load()
-        .await;
+        .await
+}
+
+async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_dynamodb::Client {
+    let sdk = moto_sdk(options).await;
     let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk);
     if let Some(counter) = counter {
         config = config.interceptor(counter);
@@ -84,12 +89,7 @@ async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_d
 /// Makes first signing keys under `prefix` in moto's Secrets Manager, as an operator's first
 /// `ucontact-local keys rotate` does.
 pub async fn create_keys(options: &Options, prefix: &str, lifetimes: &TokenLifetimes) -> anyhow::Result<()> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&options.moto)
-        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
-        .load()
-        .await;
+    let sdk = moto_sdk(options).await;
     SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), prefix)
         .ensure(lifetimes)
         .await

@@ -2,21 +2,29 @@
 //! [`App`] once per cold start with the keys its route needs, then serve one route.
 
 use std::convert::Infallible;
+use std::future::Future;
 
 use lambda_http::{Error, service_fn};
 
 use crate::app::App;
 use crate::config::{Config, Deployment};
 use crate::handlers;
-use crate::http::{Request, run_handler};
+use crate::http::{ApiError, Request, Response, run_handler};
 use crate::keys::KeyNeeds;
 use crate::routes::Endpoint;
 
-/// Runs `endpoint` as a Lambda function until the runtime stops it.
-pub async fn run(endpoint: Endpoint) -> Result<(), Error> {
+/// Runs `handler`, the handler of `endpoint`'s route, as a Lambda function until the runtime
+/// stops it, with the keys the route table gives `endpoint`. The handler is named in each
+/// function's `main` (not looked up from the endpoint) so that each binary links only its own
+/// handler; tests/deployment checks that the two belong together.
+pub async fn run<F, Fut>(endpoint: Endpoint, handler: F) -> Result<(), Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send,
+    Fut: Future<Output = Result<Response, ApiError>> + Send,
+{
     let app = start(endpoint.keys()).await?;
     lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Infallible>(endpoint.call(app, request).await)
+        Ok::<_, Infallible>(run_handler(app, request, handler).await)
     }))
     .await
 }

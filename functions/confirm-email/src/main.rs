@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::ConfirmEmail).await
+    shared::lambda::run(
+        shared::routes::Endpoint::ConfirmEmail,
+        shared::handlers::confirm_email::handle,
+    )
+    .await
 }

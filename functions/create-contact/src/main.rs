@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::CreateContact).await
+    shared::lambda::run(
+        shared::routes::Endpoint::CreateContact,
+        shared::handlers::create_contact::handle,
+    )
+    .await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::DeleteContact).await
+    shared::lambda::run(
+        shared::routes::Endpoint::DeleteContact,
+        shared::handlers::delete_contact::handle,
+    )
+    .await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::DocsAsset).await
+    shared::lambda::run(
+        shared::routes::Endpoint::DocsAsset,
+        shared::handlers::docs_asset::handle,
+    )
+    .await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::GetContact).await
+    shared::lambda::run(
+        shared::routes::Endpoint::GetContact,
+        shared::handlers::get_contact::handle,
+    )
+    .await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::Health).await
+    shared::lambda::run(shared::routes::Endpoint::Health, shared::handlers::health::handle).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::Jwks).await
+    shared::lambda::run(shared::routes::Endpoint::Jwks, shared::handlers::jwks::handle).await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::ListContacts).await
+    shared::lambda::run(
+        shared::routes::Endpoint::ListContacts,
+        shared::handlers::list_contacts::handle,
+    )
+    .await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::Login).await
+    shared::lambda::run(shared::routes::Endpoint::Login, shared::handlers::login::handle).await
 }

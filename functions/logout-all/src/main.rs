@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::LogoutAll).await
+    shared::lambda::run(
+        shared::routes::Endpoint::LogoutAll,
+        shared::handlers::logout_all::handle,
+    )
+    .await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::Logout).await
+    shared::lambda::run(shared::routes::Endpoint::Logout, shared::handlers::logout::handle).await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::RefreshToken).await
+    shared::lambda::run(
+        shared::routes::Endpoint::RefreshToken,
+        shared::handlers::refresh_token::handle,
+    )
+    .await
 }

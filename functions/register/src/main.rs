@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::Register).await
+    shared::lambda::run(
+        shared::routes::Endpoint::Register,
+        shared::handlers::register::handle,
+    )
+    .await
 }

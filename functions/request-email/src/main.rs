@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::RequestEmail).await
+    shared::lambda::run(
+        shared::routes::Endpoint::RequestEmail,
+        shared::handlers::request_email::handle,
+    )
+    .await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::ResetPasswordForm).await
+    shared::lambda::run(
+        shared::routes::Endpoint::ResetPasswordForm,
+        shared::handlers::reset_password_form::handle,
+    )
+    .await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::ResetPassword).await
+    shared::lambda::run(
+        shared::routes::Endpoint::ResetPassword,
+        shared::handlers::reset_password::handle,
+    )
+    .await
 }

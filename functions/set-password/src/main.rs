@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::SetPassword).await
+    shared::lambda::run(
+        shared::routes::Endpoint::SetPassword,
+        shared::handlers::set_password::handle,
+    )
+    .await
 }

@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::UpcomingBirthdays).await
+    shared::lambda::run(
+        shared::routes::Endpoint::UpcomingBirthdays,
+        shared::handlers::upcoming_birthdays::handle,
+    )
+    .await
 }

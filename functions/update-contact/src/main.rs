@@ -3,5 +3,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(shared::routes::Endpoint::UpdateContact).await
+    shared::lambda::run(
+        shared::routes::Endpoint::UpdateContact,
+        shared::handlers::update_contact::handle,
+    )
+    .await
 }
