@@ -5,7 +5,9 @@
 //! `ucontact-local keys rotate` makes a new current signing key (docs/API.md, "Signing keys"):
 //! in the data dir, or with `STORE=dynamodb` in the AWS key store.
 
+mod deadline;
 mod keys;
+mod limits;
 mod server;
 
 use std::collections::HashMap;
@@ -35,11 +37,12 @@ async fn run() -> anyhow::Result<()> {
         return keys::command(&args, Config::from_lookup(Deployment::Local, lookup)?).await;
     }
     let address = listen_address(&lookup)?;
+    let limits = limits::Limits::from_lookup(&lookup)?;
     // The signing keys are made on first start and kept in the data dir (keys/, mode 0600).
     let config = Config::from_lookup(Deployment::Local, lookup)?;
-    tracing::info!(?config, "starting");
+    tracing::info!(?config, ?limits, "starting");
     let app = shared::App::build(config, KeyNeeds::ALL).await?;
-    server::serve(app, address).await
+    server::serve(app, address, limits).await
 }
 
 fn listen_address(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<SocketAddr> {

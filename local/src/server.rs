@@ -1,9 +1,12 @@
 //! The HTTP/1.1 transport: turns each hyper request into the `lambda_http::Request` the handlers
 //! take (path and query parameters filled in as API Gateway would), runs the route table, and
-//! sends the response back.
+//! sends the response back. Connections are bounded ([`Limits`]): a cap on how many are served
+//! at once, read deadlines on the socket for the request head and idle keep-alives
+//! ([`crate::deadline`]), and a deadline on the body.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -21,12 +24,16 @@ use shared::App;
 use shared::http::{ApiError, MAX_BODY_BYTES, PublicBase};
 use shared::routes;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::deadline::{DeadlineIo, Deadlines};
+use crate::limits::Limits;
 
 /// How long in-flight requests get to finish after a stop signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(app: App, address: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(app: App, address: SocketAddr, limits: Limits) -> anyhow::Result<()> {
     let listener = TcpListener::bind(address)
         .await
         .with_context(|| format!("Failed to listen on {address}"))?;
@@ -39,27 +46,53 @@ pub async fn serve(app: App, address: SocketAddr) -> anyhow::Result<()> {
 
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop_signal());
+    // One permit per open connection: at the cap, the next connection waits in the listen
+    // backlog (not accepted) until one closes; the open ones keep being served.
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(connection) => connection,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let service = service_fn(move |request| handle(app, base, peer, request));
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
             () = &mut stop => break,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(connection) => connection,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        if permits.available_permits() == 0 {
+            tracing::warn!(
+                max = limits.max_connections,
+                "connection cap reached: new connections wait"
+            );
         }
+        let deadlines = Deadlines::new(limits.header_read, limits.keep_alive);
+        let io = TokioIo::new(DeadlineIo::new(stream, deadlines.clone()));
+        let service = service_fn(move |request| {
+            let deadlines = deadlines.clone();
+            async move {
+                deadlines.request_started();
+                let response = handle(app, base, peer, limits.body_read, request).await;
+                deadlines.response_sent();
+                response
+            }
+        });
+        let connection = http1::Builder::new().serve_connection(io, service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
     }
     drop(listener);
     tracing::info!("stopping: finishing in-flight requests");
@@ -98,6 +131,7 @@ async fn handle(
     app: &'static App,
     base: &'static str,
     peer: SocketAddr,
+    body_read: Duration,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
@@ -108,15 +142,24 @@ async fn handle(
         routes::resolve(&method, parts.uri.path()).map_or("(no route)", |(endpoint, _)| endpoint.route().2);
     let context = request_context(&parts, peer);
     let request_id = context.request_id.clone().unwrap_or_default();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
+    let body = tokio::time::timeout(body_read, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let response = match body {
+        // The body did not arrive in time: answer, and close the connection.
+        Err(_elapsed) => {
+            let mut response = ApiError::RequestTimeout.into_response();
+            response
+                .headers_mut()
+                .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            response
+        }
+        Ok(Ok(collected)) => {
             let body = lambda_http::Body::from(collected.to_bytes().to_vec());
             let request = http::Request::from_parts(parts, body)
                 .with_request_context(RequestContext::ApiGatewayV2(context));
             route(app, base, request).await
         }
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
-        Err(e) => {
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
+        Ok(Err(e)) => {
             tracing::debug!(error = %e, "request body could not be read");
             ApiError::bad_request(shared::http::detail::BODY_PARSE).into_response()
         }

@@ -63,10 +63,11 @@ impl Passwords {
 
 /// The threads bcrypt runs on. bcrypt is pure CPU for a quarter of a second at cost 12: on
 /// tokio's blocking pool, a few concurrent logins would take every core from the async workers
-/// and every other request would wait behind them. Here at most `cores - 1` (at least one) run at
-/// once, queued in order, on threads with a lower scheduling priority (nice 10 on Linux), so a
-/// core is left for everything else and the scheduler prefers short requests when CPU is short.
-/// The threads start on first use: a cold start that checks no password pays nothing.
+/// and every other request would wait behind them. Here one thread per core takes jobs in order,
+/// at the lowest scheduling priority (nice 19 on Linux): bcrypt uses every core that is free,
+/// and whenever a request handler wants a core the scheduler gives it almost all of it (weight
+/// 1024 against 15). The threads start on first use: a cold start that checks no password pays
+/// nothing. In Lambda nothing changes: one request per instance.
 mod pool {
     use std::sync::mpsc::{Receiver, Sender, channel};
     use std::sync::{Arc, Mutex, OnceLock};
@@ -78,8 +79,7 @@ mod pool {
         QUEUE.get_or_init(|| {
             let (sender, receiver) = channel::<Job>();
             let receiver = Arc::new(Mutex::new(receiver));
-            let threads =
-                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+            let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             for i in 0..threads {
                 let receiver = Arc::clone(&receiver);
                 std::thread::Builder::new()
@@ -105,12 +105,15 @@ mod pool {
         }
     }
 
-    /// nice 10 for the calling thread (on Linux the nice value is per thread).
+    /// The nice value of bcrypt threads: the lowest priority there is.
+    pub(super) const NICE: i32 = 19;
+
+    /// [`NICE`] for the calling thread (on Linux the nice value is per thread).
     fn lower_priority() {
         #[cfg(target_os = "linux")]
         // SAFETY: setpriority only reads its integer arguments; who = 0 is the calling thread.
         unsafe {
-            libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+            libc::setpriority(libc::PRIO_PROCESS, 0, NICE);
         }
     }
 
@@ -190,7 +193,7 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(priority, 10);
+        assert_eq!(priority, pool::NICE);
         assert!(name.is_some_and(|n| n.starts_with("bcrypt-")));
     }
 

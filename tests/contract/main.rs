@@ -2,6 +2,7 @@
 //! a freshly spawned `ucontact-local` per test (its own data dir, port 0).
 
 mod abuse;
+mod connections;
 mod contacts;
 mod docs;
 mod email_verification;

@@ -27,6 +27,7 @@ pub mod detail {
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
     pub const TOO_LARGE: &str = "Request body too large";
+    pub const REQUEST_TIMEOUT: &str = "Request body not received in time";
     pub const BODY_PARSE: &str = "There was an error parsing the body";
     pub const CONTACT_NOT_FOUND: &str = "Contact not found";
     pub const CONTACT_EMAIL_TAKEN: &str = "Contact with this email already exists";
@@ -75,6 +76,9 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 408: the local server's body deadline passed (`BODY_READ_TIMEOUT_SECONDS`).
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -120,6 +124,9 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge => {
                 response::message_detail(StatusCode::PAYLOAD_TOO_LARGE, detail::TOO_LARGE)
+            }
+            ApiError::RequestTimeout => {
+                response::message_detail(StatusCode::REQUEST_TIMEOUT, detail::REQUEST_TIMEOUT)
             }
             ApiError::NotFound => response::message_detail(StatusCode::NOT_FOUND, detail::NOT_FOUND),
             ApiError::MethodNotAllowed => {
