@@ -238,24 +238,25 @@ async fn a_rotation_logs_nobody_out_while_running_and_across_a_restart() {
 
 #[tokio::test]
 async fn a_retired_key_leaves_the_jwks_once_every_token_it_signed_has_expired() {
+    // Session tokens live at most 6 s here (the link tokens keep their defaults: the JWKS lists
+    // session keys only).
     let settings = rotating()
         .with("ACCESS_JWT_EXPIRATION_SECONDS", "2")
-        .with("REFRESH_JWT_EXPIRATION_SECONDS", "3")
-        .with("EMAIL_TOKEN_EXPIRATION_SECONDS", "3")
-        .with("RESET_TOKEN_EXPIRATION_SECONDS", "3");
+        .with("REFRESH_JWT_EXPIRATION_SECONDS", "6");
     let app = Server::start_with(settings).await;
     app.verified_user("johndoe", "john@example.com").await;
     let before = app.tokens("johndoe").await;
     let old_kid = kid(&before.access);
 
+    let rotated = tokio::time::Instant::now();
     app.command(&["keys", "rotate", "--activate-in", "1"]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep_until(rotated + Duration::from_millis(2000)).await;
     let kids = jwks_kids(&app).await;
     assert_eq!(kids.len(), 2, "both keys while old tokens may live: {kids:?}");
     assert_eq!(kids[0], old_kid);
 
-    // Retired at the new key's activation (+1 s); its longest token lives 3 s more.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Retired at the new key's activation (+1 s); its longest token lives 6 s more.
+    tokio::time::sleep_until(rotated + Duration::from_millis(8500)).await;
     let kids = jwks_kids(&app).await;
     assert_eq!(kids.len(), 1, "{kids:?}");
     assert_ne!(kids[0], old_kid, "the retired key is gone");
