@@ -22,7 +22,8 @@ const SMALLEST_MB: u64 = 128;
 #[rustfmt::skip]
 const EXPECTED: [(&str, u64, &[&str], bool); 23] = [
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], true),
-    ("login",               ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // The session's transaction checks the user is as read (ConditionCheckItem).
+    ("login",               ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
     ("confirm-email",       SMALLEST_MB, &["GetItem", "UpdateItem"], false),
     ("request-email",       SMALLEST_MB, &["GetItem", "PutItem"], true),
@@ -31,7 +32,8 @@ const EXPECTED: [(&str, u64, &[&str], bool); 23] = [
     ("reset-password-form", SMALLEST_MB, &[], false),
     ("set-password",        ONE_VCPU_MB, &["GetItem", "UpdateItem"], false),
     ("logout",              SMALLEST_MB, &["UpdateItem"], false),
-    ("logout-all",          SMALLEST_MB, &["UpdateItem"], false),
+    // Reads the user, then moves the revocation epoch on its three copies in one transaction.
+    ("logout-all",          SMALLEST_MB, &["GetItem", "UpdateItem"], false),
     ("me",                  SMALLEST_MB, &["GetItem"], false),
     // Contacts live in the user's partition: listing and birthdays are one Query each.
     ("list-contacts",       SMALLEST_MB, &["Query"], false),
