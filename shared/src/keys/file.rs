@@ -120,8 +120,14 @@ impl KeyStore for FileKeyStore {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
             let now = unix_now();
-            let session = store.read_set(Purpose::Session, now)?;
-            let link = store.read_set(Purpose::Link, now)?;
+            // Only the sets this process signs with or verifies against (the public halves come
+            // from the private sets here).
+            let read = |needed: bool, purpose| match needed || needs.verify {
+                true => store.read_set(purpose, now),
+                false => Ok(PrivateKeySet::default()),
+            };
+            let session = read(needs.sign_session, Purpose::Session)?;
+            let link = read(needs.sign_link, Purpose::Link)?;
             let abuse = if needs.abuse_hash {
                 Some(abuse_hash_key(&store.read_abuse_hash_key()?)?)
             } else {

@@ -88,23 +88,6 @@ impl KeyNeeds {
         verify: false,
         abuse_hash: false,
     };
-
-    pub fn signs(self, purpose: Purpose) -> bool {
-        match purpose {
-            Purpose::Session => self.sign_session,
-            Purpose::Link => self.sign_link,
-        }
-    }
-
-    /// Both needs together (the local server, or a test).
-    pub fn union(self, other: KeyNeeds) -> KeyNeeds {
-        KeyNeeds {
-            sign_session: self.sign_session || other.sign_session,
-            sign_link: self.sign_link || other.sign_link,
-            verify: self.verify || other.verify,
-            abuse_hash: self.abuse_hash || other.abuse_hash,
-        }
-    }
 }
 
 /// One private key as the store keeps it.
@@ -574,10 +557,6 @@ impl KeyRing {
             current: RwLock::new(Arc::new(material)),
             loaded_at: Mutex::new(Instant::now()),
         }
-    }
-
-    pub fn needs(&self) -> KeyNeeds {
-        self.needs
     }
 
     /// The keys held now.
