@@ -176,8 +176,11 @@ pub async fn login(
     let now = app.clock.now();
     // The gate and the user read are independent: one round trip of latency, not two.
     let (gate, record) = tokio::join!(
-        app.store
-            .begin_login_attempt(&login_key, now.timestamp_millis(), &app.limits.login),
+        app.store.begin_login_attempt(
+            &login_key,
+            app.clock.exact().timestamp_millis(),
+            &app.limits.login
+        ),
         user_by_identifier(app, &identifier),
     );
     if let Gate::Locked { retry_after_ms } = gate? {

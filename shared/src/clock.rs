@@ -5,8 +5,14 @@ use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 
 /// Where "now" comes from.
 pub trait Clock: Send + Sync {
+    /// The current instant, to the clock's full resolution (login backoff windows are in
+    /// milliseconds: a whole-second "now" would open a window early at a second boundary).
+    fn exact(&self) -> DateTime<Utc>;
+
     /// The current instant, truncated to whole seconds (tokens and timestamps use seconds).
-    fn now(&self) -> DateTime<Utc>;
+    fn now(&self) -> DateTime<Utc> {
+        self.exact().trunc_subsecs(0)
+    }
 
     /// Today's date in UTC ("today" for birthdays).
     fn today(&self) -> NaiveDate {
@@ -19,8 +25,8 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(0)
+    fn exact(&self) -> DateTime<Utc> {
+        Utc::now()
     }
 }
 
@@ -41,8 +47,8 @@ impl ShiftedClock {
 }
 
 impl Clock for ShiftedClock {
-    fn now(&self) -> DateTime<Utc> {
-        (Utc::now() + self.offset).trunc_subsecs(0)
+    fn exact(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
     }
 }
 

@@ -603,7 +603,7 @@ mod tests {
     fn a_remembered_token_still_expires_and_only_its_exact_bytes_hit() {
         struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
         impl Clock for ManualClock {
-            fn now(&self) -> DateTime<Utc> {
+            fn exact(&self) -> DateTime<Utc> {
                 *self.0.lock().unwrap()
             }
         }
