@@ -74,20 +74,3 @@ impl Limits {
         Ok(limits)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_and_bounds() {
-        assert_eq!(Limits::from_lookup(&|_| None).unwrap(), Limits::DEFAULT);
-        let limits =
-            Limits::from_lookup(&|name| (name == "MAX_CONNECTIONS").then(|| "8".to_owned())).unwrap();
-        assert_eq!(limits.max_connections, 8);
-        let err =
-            Limits::from_lookup(&|name| (name == "HEADER_READ_TIMEOUT_SECONDS").then(|| "0".to_owned()))
-                .unwrap_err();
-        assert!(err.to_string().contains("HEADER_READ_TIMEOUT_SECONDS"), "{err}");
-    }
-}

@@ -159,3 +159,17 @@ async fn past_the_connection_cap_a_new_connection_waits_and_the_open_ones_are_se
     let answer = String::from_utf8_lossy(&buf[..n]);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+#[test]
+fn a_limit_out_of_range_refuses_to_start_and_names_the_setting() {
+    // (The server binary's own tests do not run: its crate is built with `test = false`.)
+    for (name, value) in [
+        ("MAX_CONNECTIONS", "0"),
+        ("HEADER_READ_TIMEOUT_SECONDS", "0"),
+        ("BODY_READ_TIMEOUT_SECONDS", "soon"),
+        ("KEEP_ALIVE_TIMEOUT_SECONDS", "3601"),
+    ] {
+        let log = Server::start_fails(Settings::default().with(name, value));
+        assert!(log.contains(name), "{name}={value}: {log}");
+    }
+}
