@@ -64,6 +64,9 @@ impl LoginBackoff {
     /// The gate for a new attempt at `now_ms`.
     pub fn gate(&self, state: Option<AttemptState>, now_ms: i64) -> Gate {
         match state {
+            // Below the threshold there is no window at all: an attempt whose clock read a few
+            // milliseconds before a concurrent attempt's was counted is not "too early".
+            Some(state) if self.window_ms(state.failures) == 0 => Gate::Open,
             Some(state) => {
                 let open_at = state.last_at_ms + self.window_ms(state.failures);
                 if now_ms < open_at {
@@ -238,6 +241,9 @@ mod tests {
         let locked = |retry_after_ms| Gate::Locked { retry_after_ms };
         assert_eq!(BACKOFF.gate(None, 1_000_000), Gate::Open);
         assert_eq!(BACKOFF.gate(state(4), 1_000_000), Gate::Open);
+        // Concurrent attempts read the clock before they are counted: one that read it just
+        // before another's count landed is still open below the threshold.
+        assert_eq!(BACKOFF.gate(state(4), 999_997), Gate::Open);
         assert_eq!(BACKOFF.gate(state(5), 1_000_000), locked(1000));
         assert_eq!(BACKOFF.gate(state(5), 1_000_999), locked(1));
         assert_eq!(BACKOFF.gate(state(5), 1_001_000), Gate::Open);
