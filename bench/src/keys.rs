@@ -70,7 +70,7 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
         let started = Instant::now();
         let mut minted = Vec::with_capacity(count);
         for _ in 0..count {
-            minted.push(tokens.issue_access(user, ISSUER, now)?);
+            minted.push(tokens.issue_access(user, "bench-session", ISSUER, now)?);
         }
         costs.eddsa_sign_us.push(per_token_us(started, count));
         let started = Instant::now();

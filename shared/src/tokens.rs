@@ -36,6 +36,8 @@ pub enum TokenKind {
     Refresh,
     EmailVerification,
     PasswordReset,
+    /// The link that moves a user's email to a new address (account self-service).
+    EmailChange,
 }
 
 impl TokenKind {
@@ -43,7 +45,7 @@ impl TokenKind {
     pub fn purpose(self) -> Purpose {
         match self {
             TokenKind::Access | TokenKind::Refresh => Purpose::Session,
-            TokenKind::EmailVerification | TokenKind::PasswordReset => Purpose::Link,
+            TokenKind::EmailVerification | TokenKind::PasswordReset | TokenKind::EmailChange => Purpose::Link,
         }
     }
 }
@@ -68,12 +70,19 @@ struct Claims {
     email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pwv: Option<i64>,
+    /// Email-change tokens: the user's sessions-revoked epoch when it was issued, so that a
+    /// confirmation (which moves it) makes the token single use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    epoch: Option<i64>,
 }
 
 /// A verified access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessClaims {
     pub user_id: UserId,
+    /// The session (login) the token belongs to; `None` only for tokens minted before access
+    /// tokens carried it.
+    pub session_id: Option<String>,
 }
 
 /// A verified refresh token: which session (login) it belongs to and which link of the chain it is.
@@ -97,6 +106,15 @@ pub struct VerificationClaims {
 pub struct ResetClaims {
     pub user_id: UserId,
     pub password_version: i64,
+}
+
+/// A verified email-change token: move `user_id`'s email to `new_email`, if the user's
+/// sessions-revoked epoch is still `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailChangeClaims {
+    pub user_id: UserId,
+    pub new_email: Email,
+    pub epoch: i64,
 }
 
 /// A freshly issued refresh token with the ids the session store keeps.
@@ -128,7 +146,7 @@ pub struct Tokens {
 /// against its `exp` on the app clock; access tokens cannot be revoked before they expire, so
 /// nothing else can change its answer. Bounded: full, it starts over.
 #[derive(Default)]
-struct VerifiedAccess(Mutex<HashMap<[u8; 32], (UserId, i64)>>);
+struct VerifiedAccess(Mutex<HashMap<[u8; 32], (AccessClaims, i64)>>);
 
 /// Most access tokens remembered as verified.
 const VERIFIED_ACCESS_CAPACITY: usize = 10_000;
@@ -143,20 +161,20 @@ impl VerifiedAccess {
             .into()
     }
 
-    fn get(&self, key: &[u8; 32], now: i64) -> Option<UserId> {
+    fn get(&self, key: &[u8; 32], now: i64) -> Option<AccessClaims> {
         let cache = self.0.lock().ok()?;
         cache
             .get(key)
             .filter(|(_, exp)| now <= *exp)
-            .map(|(user, _)| *user)
+            .map(|(claims, _)| claims.clone())
     }
 
-    fn put(&self, key: [u8; 32], user: UserId, exp: i64) {
+    fn put(&self, key: [u8; 32], claims: AccessClaims, exp: i64) {
         if let Ok(mut cache) = self.0.lock() {
             if cache.len() >= VERIFIED_ACCESS_CAPACITY {
                 cache.clear();
             }
-            cache.insert(key, (user, exp));
+            cache.insert(key, (claims, exp));
         }
     }
 }
@@ -197,12 +215,22 @@ impl Tokens {
             TokenKind::Refresh => format!("{}:refresh", self.audience),
             TokenKind::EmailVerification => format!("{}:email-verification", self.audience),
             TokenKind::PasswordReset => format!("{}:password-reset", self.audience),
+            TokenKind::EmailChange => format!("{}:email-change", self.audience),
         }
     }
 
-    pub fn issue_access(&self, user_id: UserId, issuer: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
+    /// Issues an access token of the session `session_id`.
+    pub fn issue_access(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        issuer: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let exp = now.timestamp() + self.lifetimes.access;
-        self.sign(self.claims(TokenKind::Access, user_id, issuer, now, exp))
+        let mut claims = self.claims(TokenKind::Access, user_id, issuer, now, exp);
+        claims.sid = Some(session_id.to_owned());
+        self.sign(claims)
     }
 
     /// Issues the next refresh token of `session_id`, expiring at the session's absolute end.
@@ -251,13 +279,16 @@ impl Tokens {
 
     pub fn verify_access(&self, token: &str, issuer: &str) -> Result<AccessClaims, InvalidToken> {
         let key = VerifiedAccess::key(token, issuer);
-        if let Some(user_id) = self.verified.get(&key, self.clock.now().timestamp()) {
-            return Ok(AccessClaims { user_id });
+        if let Some(claims) = self.verified.get(&key, self.clock.now().timestamp()) {
+            return Ok(claims);
         }
         let claims = self.verify(token, TokenKind::Access, issuer)?;
-        let user_id = user_id(&claims)?;
-        self.verified.put(key, user_id, claims.exp);
-        Ok(AccessClaims { user_id })
+        let access = AccessClaims {
+            user_id: user_id(&claims)?,
+            session_id: claims.sid.clone(),
+        };
+        self.verified.put(key, access.clone(), claims.exp);
+        Ok(access)
     }
 
     pub fn verify_refresh(&self, token: &str, issuer: &str) -> Result<RefreshClaims, InvalidToken> {
@@ -283,6 +314,33 @@ impl Tokens {
         })
     }
 
+    /// Issues the link that moves `user_id`'s email to `new_email`, valid while the user's
+    /// sessions-revoked epoch is `epoch`.
+    pub fn issue_email_change(
+        &self,
+        user_id: UserId,
+        new_email: &Email,
+        epoch: i64,
+        issuer: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
+        let exp = now.timestamp() + self.lifetimes.email_verification;
+        let mut claims = self.claims(TokenKind::EmailChange, user_id, issuer, now, exp);
+        claims.email = Some(new_email.as_str().to_owned());
+        claims.epoch = Some(epoch);
+        self.sign(claims)
+    }
+
+    pub fn verify_email_change(&self, token: &str, issuer: &str) -> Result<EmailChangeClaims, InvalidToken> {
+        let claims = self.verify(token, TokenKind::EmailChange, issuer)?;
+        let email = claims.email.as_deref().ok_or(InvalidToken)?;
+        Ok(EmailChangeClaims {
+            user_id: user_id(&claims)?,
+            new_email: Email::from_trusted(email.to_owned()),
+            epoch: claims.epoch.ok_or(InvalidToken)?,
+        })
+    }
+
     pub fn verify_password_reset(&self, token: &str, issuer: &str) -> Result<ResetClaims, InvalidToken> {
         let claims = self.verify(token, TokenKind::PasswordReset, issuer)?;
         Ok(ResetClaims {
@@ -303,6 +361,7 @@ impl Tokens {
             sid: None,
             email: None,
             pwv: None,
+            epoch: None,
         }
     }
 
@@ -418,7 +477,7 @@ mod tests {
     fn each_kind_is_accepted_only_where_it_belongs() {
         let t = tokens(&sets());
         let now = Utc::now();
-        let access = t.issue_access(uid(1), ISSUER, now).unwrap();
+        let access = t.issue_access(uid(1), "s1", ISSUER, now).unwrap();
         let refresh = t
             .issue_refresh(uid(1), "s1", now.timestamp() + 60, ISSUER, now)
             .unwrap()
@@ -427,15 +486,26 @@ mod tests {
             .issue_email_verification(uid(1), &Email::parse("a@example.com").unwrap(), ISSUER, now)
             .unwrap();
         let reset = t.issue_password_reset(uid(1), 0, ISSUER, now).unwrap();
+        let change = t
+            .issue_email_change(uid(1), &Email::parse("b@example.com").unwrap(), 7, ISSUER, now)
+            .unwrap();
 
         assert_eq!(
             t.verify_access(&access, ISSUER),
-            Ok(AccessClaims { user_id: uid(1) })
+            Ok(AccessClaims {
+                user_id: uid(1),
+                session_id: Some("s1".to_owned())
+            })
         );
         assert!(t.verify_refresh(&refresh, ISSUER).is_ok());
         assert!(t.verify_email_verification(&verify, ISSUER).is_ok());
         assert!(t.verify_password_reset(&reset, ISSUER).is_ok());
-        for other in [&refresh, &verify, &reset] {
+        assert_eq!(t.verify_email_change(&change, ISSUER).map(|c| c.epoch), Ok(7));
+        // An email-change token is no verification token, nor the other way round.
+        assert_eq!(t.verify_email_verification(&change, ISSUER), Err(InvalidToken));
+        assert_eq!(t.verify_email_change(&verify, ISSUER), Err(InvalidToken));
+        assert_eq!(t.verify_email_change(&reset, ISSUER), Err(InvalidToken));
+        for other in [&refresh, &verify, &reset, &change] {
             assert_eq!(t.verify_access(other, ISSUER), Err(InvalidToken));
         }
         for other in [&access, &verify, &reset] {
@@ -454,7 +524,7 @@ mod tests {
         let sets = sets();
         let t = tokens(&sets);
         let now = Utc::now();
-        let access = t.issue_access(uid(7), ISSUER, now).unwrap();
+        let access = t.issue_access(uid(7), "s1", ISSUER, now).unwrap();
         let header = part(&access, 0);
         assert_eq!(header["alg"], "EdDSA");
         assert_eq!(header["kid"], sets.session.keys[0].kid.as_str());
@@ -482,8 +552,10 @@ mod tests {
                 ..KeyNeeds::NONE
             },
         );
-        assert!(verifier.issue_access(uid(1), ISSUER, Utc::now()).is_err());
-        let minted = tokens(&sets).issue_access(uid(1), ISSUER, Utc::now()).unwrap();
+        assert!(verifier.issue_access(uid(1), "s1", ISSUER, Utc::now()).is_err());
+        let minted = tokens(&sets)
+            .issue_access(uid(1), "s1", ISSUER, Utc::now())
+            .unwrap();
         assert!(verifier.verify_access(&minted, ISSUER).is_ok());
         // A link minter cannot make a session token either.
         let link_only = tokens_with(
@@ -493,7 +565,7 @@ mod tests {
                 ..KeyNeeds::NONE
             },
         );
-        assert!(link_only.issue_access(uid(1), ISSUER, Utc::now()).is_err());
+        assert!(link_only.issue_access(uid(1), "s1", ISSUER, Utc::now()).is_err());
         assert!(
             link_only
                 .issue_password_reset(uid(1), 0, ISSUER, Utc::now())
@@ -505,7 +577,7 @@ mod tests {
     fn expired_tokens_are_refused_without_leeway() {
         let t = tokens(&sets());
         let issued = Utc::now() - chrono::Duration::seconds(901);
-        let access = t.issue_access(uid(1), ISSUER, issued).unwrap();
+        let access = t.issue_access(uid(1), "s1", ISSUER, issued).unwrap();
         assert_eq!(t.verify_access(&access, ISSUER), Err(InvalidToken));
     }
 
@@ -513,14 +585,14 @@ mod tests {
     fn forged_tokens_are_refused() {
         let sets = sets();
         let t = tokens(&sets);
-        let access = t.issue_access(uid(1), ISSUER, Utc::now()).unwrap();
+        let access = t.issue_access(uid(1), "s1", ISSUER, Utc::now()).unwrap();
         let parts: Vec<&str> = access.split('.').collect();
         let header = |json: serde_json::Value| URL_SAFE_NO_PAD.encode(json.to_string());
         let kid = sets.session.keys[0].kid.clone();
 
         // Signed with a key nobody published.
         let other = tokens(&self::sets())
-            .issue_access(uid(1), ISSUER, Utc::now())
+            .issue_access(uid(1), "s1", ISSUER, Utc::now())
             .unwrap();
         assert_eq!(t.verify_access(&other, ISSUER), Err(InvalidToken));
 
@@ -613,7 +685,7 @@ mod tests {
         let material =
             KeyMaterial::from_private(KeyNeeds::ALL, &sets.session, &sets.link, None, None).unwrap();
         let t = Tokens::new(&config, Arc::new(KeyRing::fixed(material)), clock.clone());
-        let access = t.issue_access(uid(3), ISSUER, clock.now()).unwrap();
+        let access = t.issue_access(uid(3), "s1", ISSUER, clock.now()).unwrap();
         assert!(t.verify_access(&access, ISSUER).is_ok());
         assert!(t.verify_access(&access, ISSUER).is_ok(), "the remembered answer");
         // Another issuer, or one byte more, is not the remembered token.
