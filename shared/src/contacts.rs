@@ -14,6 +14,9 @@ pub enum ContactError {
     NotFound,
     #[error("a contact with this email exists")]
     EmailTaken,
+    /// The user was deleted while their access token was still unexpired.
+    #[error("the user is gone")]
+    UserGone,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -23,6 +26,7 @@ impl From<ContactWriteError> for ContactError {
         match e {
             ContactWriteError::NotFound => ContactError::NotFound,
             ContactWriteError::EmailTaken => ContactError::EmailTaken,
+            ContactWriteError::UserGone => ContactError::UserGone,
             ContactWriteError::Store(e) => ContactError::Store(e),
         }
     }
@@ -67,10 +71,7 @@ pub async fn update(
 
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn delete(app: &App, user_id: UserId, id: ContactId) -> Result<Contact, ContactError> {
-    app.contacts
-        .delete_contact(user_id, id)
-        .await?
-        .ok_or(ContactError::NotFound)
+    Ok(app.contacts.delete_contact(user_id, id).await?)
 }
 
 /// The user's contacts in id order, filtered by `search`, then `skip`ped and cut to `limit`.

@@ -75,8 +75,67 @@ pub struct NewSession {
     pub created_at: DateTime<Utc>,
     /// Absolute end of the session (unix seconds); rotation never extends it.
     pub expires_at: i64,
-    /// The user as the login read it: the session is created only if it still is.
+    /// The user as the login read them: the session is created only if it still is.
     pub precondition: SessionPrecondition,
+    /// Where the login came from, as the transport saw it (shown in the user's session list).
+    pub user_agent: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+/// A live session, as its user sees it in their list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    /// The last refresh of the session, or its login.
+    pub last_used_at: DateTime<Utc>,
+    /// Absolute end (unix seconds).
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+/// A password change by the signed-in user: the new hash, and the session of the pair the change
+/// answers with. In one step: the hash replaces the old one, the password version moves on (reset
+/// links issued before die), every other session ends, the new session is created, and the login
+/// failures of `login_key` are forgotten; only if the password version and the revocation epoch
+/// are still `session.precondition`.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    /// The user as the change read them (the DynamoDB adapter updates every copy).
+    pub user: User,
+    pub hash: PasswordHash,
+    pub session: NewSession,
+    pub login_key: String,
+}
+
+/// What moving a user's email found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailChangeOutcome {
+    /// Done; the user as they were before (their old address gets the notice).
+    Changed { before: User },
+    /// Another user has the address now; nothing changed.
+    Taken,
+    /// No such user, or their revocation epoch moved since the token was issued (it was used, or
+    /// a password change, reset or logout-all came after it); nothing changed.
+    Stale,
+}
+
+/// A user to delete, as the deleting request read them, and the abuse state keyed to them.
+#[derive(Debug, Clone)]
+pub struct UserDeletion {
+    pub user: User,
+    /// The deletion happens only if the password is still the one just checked.
+    pub password_version: i64,
+    pub abuse_keys: AbuseKeys,
+}
+
+/// The abuse-state keys that belong to one user: the login backoff of their username and email,
+/// the email-send count of their address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AbuseKeys {
+    pub login: Vec<String>,
+    pub email_sends: Vec<String>,
 }
 
 /// What a login read of its user, checked again in the write that creates the session.
@@ -172,6 +231,32 @@ pub trait Store: Send + Sync {
 
     /// Revokes every session of the user.
     async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError>;
+
+    /// The user's live sessions (not revoked, not past `now`), newest first; `None`: no such user.
+    async fn sessions(&self, user_id: UserId, now: i64) -> Result<Option<Vec<SessionInfo>>, StoreError>;
+
+    /// Ends one live session of the user. `false`: no such live session of theirs.
+    async fn end_session(&self, user_id: UserId, session_id: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Applies a [`PasswordChange`] in one step. `false`: the user moved on meanwhile (or is gone),
+    /// and nothing was written.
+    async fn change_password(&self, change: &PasswordChange) -> Result<bool, StoreError>;
+
+    /// Moves the user's email to `new_email` (verified) and ends every session, in one step, if
+    /// their revocation epoch is still `expected_epoch` and nobody else has the address.
+    async fn change_email(
+        &self,
+        user_id: UserId,
+        new_email: &Email,
+        expected_epoch: i64,
+    ) -> Result<EmailChangeOutcome, StoreError>;
+
+    /// Deletes a user: first one atomic step makes them unreachable (no login, username and email
+    /// free, every token refused), then the rest of their data is purged (sessions, contacts,
+    /// guards, abuse state), past any batch limit. `false`: the user was gone, or their password
+    /// changed since it was checked; nothing was written. Safe to retry: a purge cut short is
+    /// finished by the next deletion.
+    async fn delete_user(&self, deletion: &UserDeletion) -> Result<bool, StoreError>;
 }
 
 /// Why a contact could not be written.
@@ -181,11 +266,16 @@ pub enum ContactWriteError {
     NotFound,
     #[error("this user has a contact with that email already")]
     EmailTaken,
+    /// The user was deleted: their token must not write anything.
+    #[error("no such user")]
+    UserGone,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// The contacts port: a user's contacts, reachable only through that user's id.
+/// The contacts port: a user's contacts, reachable only through that user's id. Every write is
+/// conditioned on the user still existing, in the same step ([`ContactWriteError::UserGone`]), so
+/// that a deleted user's unexpired access token can never leave a contact behind.
 #[async_trait]
 pub trait ContactStore: Send + Sync {
     /// Creates a contact with the user's next contact id; the email stays unique per user
@@ -212,5 +302,5 @@ pub trait ContactStore: Send + Sync {
     ) -> Result<Contact, ContactWriteError>;
 
     /// Deletes a contact, returning it as it was.
-    async fn delete_contact(&self, user_id: UserId, id: ContactId) -> Result<Option<Contact>, StoreError>;
+    async fn delete_contact(&self, user_id: UserId, id: ContactId) -> Result<Contact, ContactWriteError>;
 }

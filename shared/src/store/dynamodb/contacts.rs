@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{
@@ -87,6 +87,26 @@ fn contact_from_item(item: &Item) -> Result<Contact, StoreError> {
 }
 
 impl DynamoStore {
+    /// The part of every contact transaction that makes it a no-op for a deleted user.
+    fn user_exists_check(&self, user_id: UserId) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(user_id)))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// The contact was not found: is it the contact that is missing, or its whole user (read
+    /// only on this failure path)?
+    async fn missing(&self, user_id: UserId) -> Result<ContactWriteError, StoreError> {
+        Ok(match self.get(profile_key(user_id)).await? {
+            Some(_) => ContactWriteError::NotFound,
+            None => ContactWriteError::UserGone,
+        })
+    }
+
     /// Rewrites a contact's fields if it exists and its email key is `email_key` (so its guard
     /// stays valid): one conditional `UpdateItem` returning the updated item. `None`: no such
     /// contact, or its email differs.
@@ -170,7 +190,7 @@ impl ContactStore for DynamoStore {
         input: &ContactInput,
         now: DateTime<Utc>,
     ) -> Result<Contact, ContactWriteError> {
-        let counter = self
+        let counter = match self
             .client
             .update_item()
             .table_name(&self.table)
@@ -181,7 +201,20 @@ impl ContactStore for DynamoStore {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
-            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB UpdateItem (contact id counter) failed"))?;
+        {
+            Ok(counter) => counter,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Err(ContactWriteError::UserGone);
+            }
+            Err(e) => {
+                return Err(
+                    unavailable_or_unexpected(e, "DynamoDB UpdateItem (contact id counter) failed").into(),
+                );
+            }
+        };
         let id = counter
             .attributes
             .as_ref()
@@ -203,10 +236,13 @@ impl ContactStore for DynamoStore {
                 "attribute_not_exists(PK)",
                 None,
             )?,
+            // Deleted since the counter moved: the purge may be past this partition already.
+            self.user_exists_check(user_id)?,
         ];
         match self.transact(items).await? {
             Outcome::Committed => Ok(contact),
             Outcome::ConditionFailed(1) => Err(ContactWriteError::EmailTaken),
+            Outcome::ConditionFailed(2) => Err(ContactWriteError::UserGone),
             Outcome::ConditionFailed(_) => {
                 Err(StoreError::Unexpected(anyhow!("contact id {id} was allocated twice")).into())
             }
@@ -262,7 +298,7 @@ impl ContactStore for DynamoStore {
         }
         for _ in 0..CONTACT_WRITE_ATTEMPTS {
             let Some(old) = self.contact(user_id, id).await? else {
-                return Err(ContactWriteError::NotFound);
+                return Err(self.missing(user_id).await?);
             };
             let old_key = old.fields.email.key();
             if old_key == new_key {
@@ -294,10 +330,12 @@ impl ContactStore for DynamoStore {
                     "attribute_not_exists(PK)",
                     None,
                 )?,
+                self.user_exists_check(user_id)?,
             ];
             match self.transact(items).await? {
                 Outcome::Committed => return Ok(updated),
                 Outcome::ConditionFailed(2) => return Err(ContactWriteError::EmailTaken),
+                Outcome::ConditionFailed(3) => return Err(ContactWriteError::UserGone),
                 // Changed or deleted meanwhile: read again.
                 Outcome::ConditionFailed(_) => continue,
             }
@@ -306,10 +344,10 @@ impl ContactStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn delete_contact(&self, user_id: UserId, id: ContactId) -> Result<Option<Contact>, StoreError> {
+    async fn delete_contact(&self, user_id: UserId, id: ContactId) -> Result<Contact, ContactWriteError> {
         for _ in 0..CONTACT_WRITE_ATTEMPTS {
             let Some(old) = self.contact(user_id, id).await? else {
-                return Ok(None);
+                return Err(self.missing(user_id).await?);
             };
             let email_key = old.fields.email.key();
             let items = vec![
@@ -323,14 +361,14 @@ impl ContactStore for DynamoStore {
                     "attribute_exists(PK)",
                     None,
                 )?,
+                self.user_exists_check(user_id)?,
             ];
             match self.transact(items).await? {
-                Outcome::Committed => return Ok(Some(old)),
+                Outcome::Committed => return Ok(old),
+                Outcome::ConditionFailed(2) => return Err(ContactWriteError::UserGone),
                 Outcome::ConditionFailed(_) => continue,
             }
         }
-        Err(StoreError::Unavailable(anyhow!(
-            "contact {id} kept changing during the delete"
-        )))
+        Err(StoreError::Unavailable(anyhow!("contact {id} kept changing during the delete")).into())
     }
 }

@@ -11,6 +11,7 @@
 //! | contact email guard (holds the contact id) | `USER#<id>` | `CONTACTEMAIL#<email key>` |
 //! | login backoff state of an identifier (with `ttl`) | `LOGIN#<keyed hash>` | `LOGIN` |
 //! | email-send count of an address (with `ttl`) | `MAILSEND#<keyed hash>` | `MAILSEND` |
+//! | a deleted user's purge still to finish (holds their abuse keys) | `PURGE` | `USER#<id>` |
 //!
 //! A user's contacts live in the user's partition, so listing them is one `Query` (paged by
 //! DynamoDB per MB); zero-padded ids keep them in id order. Contact ids come from the profile's
@@ -25,8 +26,15 @@
 //! transaction). Expiry is checked in code and mirrored in the `ttl` attribute, which DynamoDB
 //! deletes late (or, in emulators, never): an item past its `ttl` counts as absent.
 //!
+//! Deleting a user is one transaction that deletes the three copies (so nothing can find them,
+//! and their username and email are free) and records a purge marker; the user's partition and
+//! abuse state are then deleted in pages, and the marker last. Contact writes check the profile
+//! in the same write, so a deleted user's unexpired token writes nothing.
+//!
 //! Files: this one holds the table, keys and shared write helpers; [`users`] the users and
-//! sessions, [`abuse`] the backoff and send-count state, [`contacts`] the contacts.
+//! sessions, [`account`] the signed-in user's self-service (session list, password and email
+//! changes), [`purge`] the deletion, [`abuse`] the backoff and send-count state, [`contacts`] the
+//! contacts.
 
 use std::collections::HashMap;
 
@@ -52,7 +60,9 @@ pub mod schema {
 use schema::{PARTITION_KEY as PK, SORT_KEY as SK, TTL_ATTRIBUTE as TTL};
 
 mod abuse;
+mod account;
 mod contacts;
+mod purge;
 mod users;
 
 type Item = HashMap<String, AttributeValue>;
@@ -259,6 +269,10 @@ impl DynamoStore {
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            // The SDK retries a transaction that timed out; the token makes a retry of one that
+            // had committed answer as the first attempt did (DynamoDB keeps it 10 minutes),
+            // instead of failing its own conditions.
+            .client_request_token(uuid::Uuid::new_v4().simple().to_string())
             .send()
             .await
         {

@@ -18,7 +18,8 @@ use super::{
 };
 use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
 use crate::store::{
-    CreateUserError, NewSession, NewUser, Rotation, RotationOutcome, Store, StoreError, Verification,
+    CreateUserError, EmailChangeOutcome, NewSession, NewUser, PasswordChange, Rotation, RotationOutcome,
+    SessionInfo, Store, StoreError, UserDeletion, Verification,
 };
 use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
 
@@ -26,12 +27,12 @@ use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
 const REVOKE_ATTEMPTS: usize = 3;
 
 /// The next sessions-revoked-at value: now, and always past the last one.
-fn next_revocation(last: i64) -> i64 {
+pub(super) fn next_revocation(last: i64) -> i64 {
     now_ms().max(last + 1)
 }
 
 /// The attributes every copy of a user carries.
-fn user_attributes(
+pub(super) fn user_attributes(
     user: &User,
     hash: &PasswordHash,
     password_version: i64,
@@ -59,7 +60,7 @@ fn user_attributes(
     item
 }
 
-fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
+pub(super) fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
     let parse = || -> anyhow::Result<UserRecord> {
         let id = read_number(item, "id")?;
         Ok(UserRecord {
@@ -79,6 +80,35 @@ fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
         })
     };
     parse().map_err(|e| StoreError::Unexpected(e.context("Malformed user item")))
+}
+
+/// Longest user agent a session keeps (it is shown back to the user, and DynamoDB items are
+/// bounded).
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// A new session's item, created in the revocation epoch `epoch`: it lives while the profile's
+/// epoch is the same.
+pub(super) fn session_item(session: &NewSession, epoch: i64) -> Item {
+    let mut item = session_key(session.user_id, &session.id);
+    item.extend([
+        (
+            "current_token_id".to_owned(),
+            s(session.current_token_id.as_str()),
+        ),
+        ("created_at_ms".to_owned(), n(now_ms())),
+        ("expires_at".to_owned(), n(session.expires_at)),
+        ("revoked".to_owned(), AttributeValue::Bool(false)),
+        ("epoch".to_owned(), n(epoch)),
+        (TTL.to_owned(), n(session.expires_at)),
+    ]);
+    if let Some(agent) = &session.user_agent {
+        let agent: String = agent.chars().take(MAX_USER_AGENT_CHARS).collect();
+        item.insert("user_agent".to_owned(), s(agent));
+    }
+    if let Some(ip) = &session.source_ip {
+        item.insert("source_ip".to_owned(), s(ip.as_str()));
+    }
+    item
 }
 
 impl DynamoStore {
@@ -259,19 +289,7 @@ impl Store for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
     async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError> {
-        let mut item = session_key(session.user_id, &session.id);
-        item.extend([
-            (
-                "current_token_id".to_owned(),
-                s(session.current_token_id.as_str()),
-            ),
-            ("created_at_ms".to_owned(), n(now_ms())),
-            ("expires_at".to_owned(), n(session.expires_at)),
-            ("revoked".to_owned(), AttributeValue::Bool(false)),
-            // The revocation epoch it was created in: it lives while the profile's is the same.
-            ("epoch".to_owned(), n(session.precondition.sessions_revoked_at)),
-            (TTL.to_owned(), n(session.expires_at)),
-        ]);
+        let item = session_item(session, session.precondition.sessions_revoked_at);
         // The user as the login read them, checked in the same transaction.
         let unchanged = ConditionCheck::builder()
             .table_name(&self.table)
@@ -376,10 +394,11 @@ impl Store for DynamoStore {
         }
         let rotate = self.update(
             session,
-            "SET current_token_id = :next",
+            "SET current_token_id = :next, last_used_at_ms = :used",
             "current_token_id = :presented AND revoked = :false",
             HashMap::from([
                 (":next".to_owned(), s(rotation.next_token_id.as_str())),
+                (":used".to_owned(), n(now_ms())),
                 (":presented".to_owned(), s(rotation.presented_token_id.as_str())),
                 (":false".to_owned(), AttributeValue::Bool(false)),
             ]),
@@ -443,5 +462,30 @@ impl Store for DynamoStore {
         Err(StoreError::Unavailable(anyhow!(
             "the user changed during every attempt to revoke their sessions"
         )))
+    }
+
+    async fn sessions(&self, user_id: UserId, now: i64) -> Result<Option<Vec<SessionInfo>>, StoreError> {
+        self.live_sessions(user_id, now).await
+    }
+
+    async fn end_session(&self, user_id: UserId, session_id: &str, now: i64) -> Result<bool, StoreError> {
+        self.end_live_session(user_id, session_id, now).await
+    }
+
+    async fn change_password(&self, change: &PasswordChange) -> Result<bool, StoreError> {
+        self.replace_password_keeping(change).await
+    }
+
+    async fn change_email(
+        &self,
+        user_id: UserId,
+        new_email: &Email,
+        expected_epoch: i64,
+    ) -> Result<EmailChangeOutcome, StoreError> {
+        self.move_email(user_id, new_email, expected_epoch).await
+    }
+
+    async fn delete_user(&self, deletion: &UserDeletion) -> Result<bool, StoreError> {
+        self.delete_and_purge(deletion).await
     }
 }
