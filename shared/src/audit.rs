@@ -34,6 +34,10 @@ pub enum Event {
     PasswordResetRequested,
     PasswordResetCompleted,
     PasswordChanged,
+    EmailChangeRequested,
+    EmailChanged,
+    AccountDeleted,
+    SessionRevoked,
 }
 
 impl Event {
@@ -52,6 +56,10 @@ impl Event {
             Event::PasswordResetRequested => "password_reset_requested",
             Event::PasswordResetCompleted => "password_reset_completed",
             Event::PasswordChanged => "password_changed",
+            Event::EmailChangeRequested => "email_change_requested",
+            Event::EmailChanged => "email_changed",
+            Event::AccountDeleted => "account_deleted",
+            Event::SessionRevoked => "session_revoked",
         }
     }
 }

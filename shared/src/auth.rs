@@ -39,6 +39,16 @@ pub enum AuthError {
     PasswordsDiffer,
     #[error("weak password")]
     WeakPassword(FieldError),
+    /// A body field that is well-formed but refused (a weak new password): 422 on that field.
+    #[error("invalid field {field}")]
+    InvalidField { field: &'static str, error: FieldError },
+    /// The signed-in user's own password check failed (account routes).
+    #[error("incorrect password")]
+    IncorrectPassword,
+    #[error("invalid email change token")]
+    InvalidEmailChangeToken,
+    #[error("session not found")]
+    SessionNotFound,
     #[error("too many failed attempts")]
     TooManyAttempts { retry_after: i64 },
     #[error(transparent)]
@@ -71,6 +81,10 @@ impl Links {
 
     pub fn password_reset(&self, token: &str) -> String {
         format!("{}/auth/reset-password/{token}", self.base)
+    }
+
+    pub fn email_change(&self, token: &str) -> String {
+        format!("{}/api/auth/confirm-email-change/{token}", self.base)
     }
 }
 
@@ -157,7 +171,7 @@ pub async fn register(
         None,
     );
     // Already counted against the address's throttle by create_user; a failed send is logged.
-    deliver(app, &user, || verification_email(app, caller, &user, links)).await;
+    deliver(app, user.id, || verification_email(app, caller, &user, links)).await;
     Ok(user)
 }
 
@@ -244,7 +258,7 @@ pub async fn login(
         .store
         .create_session(
             &NewSession {
-                id: session_id,
+                id: session_id.clone(),
                 user_id: user.id,
                 current_token_id: refresh.token_id,
                 created_at: now,
@@ -253,6 +267,8 @@ pub async fn login(
                     password_version: record_version.0,
                     sessions_revoked_at: record_version.1,
                 },
+                user_agent: caller.user_agent.clone(),
+                source_ip: caller.source_ip.clone(),
             },
             &login_key,
         )
@@ -275,7 +291,9 @@ pub async fn login(
         None,
     );
     Ok(TokenPair {
-        access_token: app.tokens.issue_access(user.id, &caller.issuer, now)?,
+        access_token: app
+            .tokens
+            .issue_access(user.id, &session_id, &caller.issuer, now)?,
         refresh_token: refresh.token,
     })
 }
@@ -315,7 +333,7 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
     let outcome = app
         .store
         .rotate_session(&Rotation {
-            session_id: claims.session_id,
+            session_id: claims.session_id.clone(),
             user_id: claims.user_id,
             presented_token_id: claims.token_id,
             next_token_id: next.token_id,
@@ -327,7 +345,12 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
         RotationOutcome::Rotated => {
             audit::record(caller, Event::RefreshRotated, Outcome::Success, user_id, None);
             Ok(TokenPair {
-                access_token: app.tokens.issue_access(claims.user_id, &caller.issuer, now)?,
+                access_token: app.tokens.issue_access(
+                    claims.user_id,
+                    &claims.session_id,
+                    &caller.issuer,
+                    now,
+                )?,
                 refresh_token: next.token,
             })
         }
@@ -408,7 +431,10 @@ pub async fn request_verification_email(
             return Ok(());
         }
     };
-    let sent = send_throttled(app, &user, || verification_email(app, caller, &user, links)).await?;
+    let sent = send_throttled(app, user.id, &user.email, || {
+        verification_email(app, caller, &user, links)
+    })
+    .await?;
     audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
     Ok(())
 }
@@ -428,7 +454,7 @@ pub async fn request_password_reset(
         return Ok(());
     };
     let user = &record.user;
-    let sent = send_throttled(app, user, || {
+    let sent = send_throttled(app, user.id, &user.email, || {
         let token = app.tokens.issue_password_reset(
             user.id,
             record.password_version,
@@ -562,7 +588,7 @@ pub fn authenticate(app: &App, issuer: &str, access_token: &str) -> Result<UserI
 
 /// What became of an email the service meant to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivery {
+pub(crate) enum Delivery {
     Sent,
     Throttled,
     /// The provider refused or was unreachable (logged); the caller's answer does not change.
@@ -570,7 +596,7 @@ enum Delivery {
 }
 
 impl Delivery {
-    fn outcome(self) -> Outcome {
+    pub(crate) fn outcome(self) -> Outcome {
         match self {
             Delivery::Sent => Outcome::Success,
             Delivery::Throttled => Outcome::Throttled,
@@ -578,22 +604,20 @@ impl Delivery {
         }
     }
 
-    fn reason(self) -> Option<&'static str> {
+    pub(crate) fn reason(self) -> Option<&'static str> {
         (self == Delivery::Failed).then_some("send_failed")
     }
 }
 
 /// Sends the email `build` makes to `user` if the address's throttle allows (the token inside is
 /// minted only then). Store failures are errors; a failed send is only logged.
-async fn send_throttled(
+pub(crate) async fn send_throttled(
     app: &App,
-    user: &User,
+    user_id: UserId,
+    to: &Email,
     build: impl FnOnce() -> anyhow::Result<OutgoingEmail>,
 ) -> Result<Delivery, AuthError> {
-    let address_key = app
-        .limits
-        .email_key(&user.email.key())
-        .map_err(anyhow::Error::from)?;
+    let address_key = app.limits.email_key(&to.key()).map_err(anyhow::Error::from)?;
     let now = app.clock.now().timestamp();
     if !app
         .store
@@ -602,11 +626,15 @@ async fn send_throttled(
     {
         return Ok(Delivery::Throttled);
     }
-    Ok(deliver(app, user, build).await)
+    Ok(deliver(app, user_id, build).await)
 }
 
 /// Builds and sends an email already counted against the address's throttle.
-async fn deliver(app: &App, user: &User, build: impl FnOnce() -> anyhow::Result<OutgoingEmail>) -> Delivery {
+async fn deliver(
+    app: &App,
+    user_id: UserId,
+    build: impl FnOnce() -> anyhow::Result<OutgoingEmail>,
+) -> Delivery {
     let sent = match build() {
         Ok(email) => app.mailer.send(email).await.map_err(anyhow::Error::from),
         Err(e) => Err(e),
@@ -614,7 +642,7 @@ async fn deliver(app: &App, user: &User, build: impl FnOnce() -> anyhow::Result<
     match sent {
         Ok(()) => Delivery::Sent,
         Err(e) => {
-            tracing::error!(user_id = %user.id, error = ?e, "email not sent");
+            tracing::error!(user_id = %user_id, error = ?e, "email not sent");
             Delivery::Failed
         }
     }

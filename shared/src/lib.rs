@@ -5,6 +5,7 @@
 //! Only [`http`], [`handlers`], [`routes`] and [`lambda`] know about HTTP; the use cases and ports
 //! speak in domain types ([`domain`]).
 
+pub mod account;
 pub mod app;
 pub mod audit;
 pub mod auth;

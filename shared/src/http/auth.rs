@@ -32,6 +32,15 @@ pub fn require_user(app: &App, request: &Request) -> Result<UserId, ApiError> {
     )?)
 }
 
+/// The user and session of a valid access token, checked without a store read.
+pub fn require_session(app: &App, request: &Request) -> Result<(UserId, Option<String>), ApiError> {
+    Ok(crate::account::authenticate(
+        app,
+        &issuer(app, request),
+        bearer_token(request)?,
+    )?)
+}
+
 /// The `iss` of tokens for this request: `JWT_ISSUER`, else the public base URL (docs/API.md).
 pub fn issuer(app: &App, request: &Request) -> String {
     match &app.config.jwt_issuer {

@@ -32,6 +32,9 @@ pub mod detail {
     pub const CONTACT_NOT_FOUND: &str = "Contact not found";
     pub const CONTACT_EMAIL_TAKEN: &str = "Contact with this email already exists";
     pub const TOO_MANY_ATTEMPTS: &str = "Too many failed attempts, try again later";
+    pub const INCORRECT_PASSWORD: &str = "Incorrect password";
+    pub const INVALID_EMAIL_CHANGE: &str = "Invalid or expired email change token";
+    pub const SESSION_NOT_FOUND: &str = "Session not found";
 }
 
 /// One entry of a FastAPI-shaped 422 body.
@@ -181,6 +184,15 @@ impl From<AuthError> for ApiError {
             AuthError::WeakPassword(e) => {
                 ApiError::Validation(vec![Issue::field("body", "password", e.kind, e.message)])
             }
+            AuthError::InvalidField { field, error } => {
+                ApiError::Validation(vec![Issue::field("body", field, error.kind, error.message)])
+            }
+            AuthError::IncorrectPassword => ApiError::bad_request(detail::INCORRECT_PASSWORD),
+            AuthError::InvalidEmailChangeToken => ApiError::bad_request(detail::INVALID_EMAIL_CHANGE),
+            AuthError::SessionNotFound => ApiError::Detail {
+                status: StatusCode::NOT_FOUND,
+                detail: detail::SESSION_NOT_FOUND,
+            },
             AuthError::TooManyAttempts { retry_after } => ApiError::TooManyAttempts { retry_after },
             AuthError::Store(e) => e.into(),
             AuthError::Unexpected(cause) => ApiError::Unexpected(cause),
@@ -196,6 +208,7 @@ impl From<ContactError> for ApiError {
                 detail: detail::CONTACT_NOT_FOUND,
             },
             ContactError::EmailTaken => ApiError::conflict(detail::CONTACT_EMAIL_TAKEN),
+            ContactError::UserGone => ApiError::Unauthorized(detail::INVALID_CREDENTIALS),
             ContactError::Store(e) => e.into(),
         }
     }

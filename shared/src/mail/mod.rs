@@ -8,7 +8,7 @@ pub mod ses;
 use async_trait::async_trait;
 use html_escape::{encode_double_quoted_attribute, encode_text};
 
-use crate::domain::User;
+use crate::domain::{Email, User};
 
 /// A ready-to-send email with a plain-text and an HTML body.
 #[derive(Clone)]
@@ -75,6 +75,47 @@ pub fn reset_email(user: &User, link: String, valid_minutes: i64) -> OutgoingEma
             &link,
             "Reset password",
             "If you did not ask for this, ignore this email: your password stays as it is.",
+        ),
+    }
+}
+
+/// The email to a new address that moves the account's email there once followed.
+pub fn email_change_email(user: &User, to: &Email, link: String) -> OutgoingEmail {
+    let name = user.username.as_str();
+    OutgoingEmail {
+        to: to.as_str().to_owned(),
+        subject: "Confirm your new email".into(),
+        text: format!(
+            "Hello {name},\n\nMake this your UContact email address by opening this link:\n\n{link}\n\n\
+             If you did not ask for this, ignore this email: nothing changes.\n"
+        ),
+        html: html_page(
+            name,
+            "Make this your UContact email address by opening this link:",
+            &link,
+            "Confirm new email",
+            "If you did not ask for this, ignore this email: nothing changes.",
+        ),
+    }
+}
+
+/// The notice to the old address after the account's email moved.
+pub fn email_changed_notice(before: &User, new_email: &Email) -> OutgoingEmail {
+    let name = before.username.as_str();
+    let intro = format!(
+        "The email address of your UContact account is now {new_email}, and every session was signed out.",
+        new_email = new_email.as_str()
+    );
+    let footer = "If you did not do this, reset your password and contact support.";
+    OutgoingEmail {
+        to: before.email.as_str().to_owned(),
+        subject: "Your email address was changed".into(),
+        text: format!("Hello {name},\n\n{intro}\n\n{footer}\n"),
+        html: format!(
+            "<!DOCTYPE html>\n<html><body>\n<p>Hello {name},</p>\n<p>{intro}</p>\n<p>{footer}</p>\n</body></html>\n",
+            name = encode_text(name),
+            intro = encode_text(&intro),
+            footer = encode_text(footer),
         ),
     }
 }
