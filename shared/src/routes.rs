@@ -24,6 +24,12 @@ pub enum Endpoint {
     Logout,
     LogoutAll,
     Me,
+    ChangePassword,
+    ChangeEmail,
+    ConfirmEmailChange,
+    DeleteAccount,
+    ListSessions,
+    RevokeSession,
     Health,
     ListContacts,
     CreateContact,
@@ -44,7 +50,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 22] = [
+    pub const ALL: [Endpoint; 28] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -56,6 +62,12 @@ impl Endpoint {
         Endpoint::Logout,
         Endpoint::LogoutAll,
         Endpoint::Me,
+        Endpoint::ChangePassword,
+        Endpoint::ChangeEmail,
+        Endpoint::ConfirmEmailChange,
+        Endpoint::DeleteAccount,
+        Endpoint::ListSessions,
+        Endpoint::RevokeSession,
         Endpoint::Health,
         Endpoint::ListContacts,
         Endpoint::CreateContact,
@@ -85,6 +97,20 @@ impl Endpoint {
             Endpoint::Logout => ("logout", Method::POST, "/api/auth/logout"),
             Endpoint::LogoutAll => ("logout-all", Method::POST, "/api/auth/logout-all"),
             Endpoint::Me => ("me", Method::GET, "/api/users/me"),
+            Endpoint::ChangePassword => ("change-password", Method::POST, "/api/users/me/password"),
+            Endpoint::ChangeEmail => ("change-email", Method::POST, "/api/users/me/email"),
+            Endpoint::ConfirmEmailChange => (
+                "confirm-email-change",
+                Method::GET,
+                "/api/auth/confirm-email-change/{token}",
+            ),
+            Endpoint::DeleteAccount => ("delete-account", Method::DELETE, "/api/users/me"),
+            Endpoint::ListSessions => ("list-sessions", Method::GET, "/api/users/me/sessions"),
+            Endpoint::RevokeSession => (
+                "revoke-session",
+                Method::DELETE,
+                "/api/users/me/sessions/{session_id}",
+            ),
             Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
             Endpoint::ListContacts => ("list-contacts", Method::GET, "/api/contacts"),
             Endpoint::CreateContact => ("create-contact", Method::POST, "/api/contacts"),
@@ -126,6 +152,28 @@ impl Endpoint {
                 abuse_hash: true,
                 ..KeyNeeds::NONE
             },
+            // Verifies the access token, checks the password (the username's backoff), mints the
+            // answer's pair.
+            Endpoint::ChangePassword => KeyNeeds {
+                sign_session: true,
+                verify: true,
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
+            // Mints the email-change link; checks the password; keys the new address's throttle.
+            Endpoint::ChangeEmail => KeyNeeds {
+                sign_link: true,
+                verify: true,
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
+            // Verifies the link; keys the notice's throttle (confirm) or the backoff and the
+            // abuse state to purge (delete).
+            Endpoint::ConfirmEmailChange | Endpoint::DeleteAccount => KeyNeeds {
+                verify: true,
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
             // Verifies the refresh token, mints the next pair.
             Endpoint::RefreshToken => KeyNeeds {
                 sign_session: true,
@@ -138,6 +186,8 @@ impl Endpoint {
             | Endpoint::Logout
             | Endpoint::LogoutAll
             | Endpoint::Me
+            | Endpoint::ListSessions
+            | Endpoint::RevokeSession
             | Endpoint::ListContacts
             | Endpoint::CreateContact
             | Endpoint::GetContact
@@ -177,6 +227,14 @@ impl Endpoint {
             Endpoint::Logout => run_handler(app, request, handlers::logout::handle).await,
             Endpoint::LogoutAll => run_handler(app, request, handlers::logout_all::handle).await,
             Endpoint::Me => run_handler(app, request, handlers::me::handle).await,
+            Endpoint::ChangePassword => run_handler(app, request, handlers::change_password::handle).await,
+            Endpoint::ChangeEmail => run_handler(app, request, handlers::change_email::handle).await,
+            Endpoint::ConfirmEmailChange => {
+                run_handler(app, request, handlers::confirm_email_change::handle).await
+            }
+            Endpoint::DeleteAccount => run_handler(app, request, handlers::delete_account::handle).await,
+            Endpoint::ListSessions => run_handler(app, request, handlers::list_sessions::handle).await,
+            Endpoint::RevokeSession => run_handler(app, request, handlers::revoke_session::handle).await,
             Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
             Endpoint::ListContacts => run_handler(app, request, handlers::list_contacts::handle).await,
             Endpoint::CreateContact => run_handler(app, request, handlers::create_contact::handle).await,

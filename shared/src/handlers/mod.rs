@@ -1,8 +1,12 @@
 //! One module per route, named as its Lambda function: parse the request, call the use case,
 //! shape the response. Each has `pub async fn handle(&App, Request) -> Result<Response, ApiError>`.
 
+pub mod change_email;
+pub mod change_password;
 pub mod confirm_email;
+pub mod confirm_email_change;
 pub mod create_contact;
+pub mod delete_account;
 pub mod delete_contact;
 pub mod docs;
 pub mod docs_asset;
@@ -11,6 +15,7 @@ pub mod get_contact;
 pub mod health;
 pub mod jwks;
 pub mod list_contacts;
+pub mod list_sessions;
 pub mod login;
 pub mod logout;
 pub mod logout_all;
@@ -21,6 +26,7 @@ pub mod register;
 pub mod request_email;
 pub mod reset_password;
 pub mod reset_password_form;
+pub mod revoke_session;
 pub mod set_password;
 pub mod upcoming_birthdays;
 pub mod update_contact;

@@ -106,6 +106,25 @@ detail_answer!(
 );
 
 detail_answer!(
+    /// 400 of the account routes that check the user's own password.
+    IncorrectPassword, 400, "The password is not the user's (counted against the login backoff)",
+    [("incorrect", detail::INCORRECT_PASSWORD)], []
+);
+
+detail_answer!(
+    /// 409 of the email-change routes.
+    EmailTaken, 409, "Another user has this email (ignoring case), or it is the user's own already",
+    [("taken", detail::EMAIL_TAKEN)], []
+);
+
+detail_answer!(
+    /// 429 of the account routes that check the user's own password.
+    PasswordBackoff, 429,
+    "Too many consecutive failed password checks for this username (login's backoff); the password was not checked",
+    [("throttled", detail::TOO_MANY_ATTEMPTS)], [RETRY_AFTER]
+);
+
+detail_answer!(
     /// 404 of the contacts routes with an id.
     ContactNotFound, 404, "No contact of this user has this id",
     [("not found", detail::CONTACT_NOT_FOUND)], []

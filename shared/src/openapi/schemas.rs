@@ -110,6 +110,39 @@ pub struct SetPasswordForm {
     pub confirm_password: String,
 }
 
+/// The body of `change-password`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"current_password": "correct-horse-battery", "new_password": "staple-of-the-new-era"}))]
+pub struct ChangePasswordIn {
+    /// The password now; a wrong one counts against the username's login backoff.
+    #[schema(format = Password)]
+    pub current_password: String,
+    /// 8–128 characters, not a common password, not the username or the email's local part.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
+    pub new_password: String,
+}
+
+/// The body of `change-email`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"new_email": "john.doe@example.org", "password": "correct-horse-battery"}))]
+pub struct ChangeEmailIn {
+    /// A valid address of at most 254 characters, nobody's yet (ignoring case).
+    #[schema(format = Email, max_length = 254)]
+    pub new_email: String,
+    /// The password now; a wrong one counts against the username's login backoff.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// The body of `delete-account`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"password": "correct-horse-battery"}))]
+pub struct PasswordIn {
+    /// The password now; a wrong one counts against the username's login backoff.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
 /// The body of `create-contact` and `update-contact`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
