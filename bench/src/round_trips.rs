@@ -150,6 +150,15 @@ impl Flow {
         Ok(serde_json::from_slice(response.body()).unwrap_or(Value::Null))
     }
 
+    /// Logs in again (the first login's row already counts login): the refresh and access tokens.
+    async fn login(&mut self, form: &Option<(&str, String)>) -> anyhow::Result<(String, String)> {
+        let tokens = self
+            .call(Endpoint::Login, "/api/auth/login", form.clone(), None)
+            .await?;
+        self.rows.pop(); // a later login repeats the first row
+        token_pair(&tokens)
+    }
+
     fn label_last(&mut self, label: &str) {
         if let Some(row) = self.rows.last_mut() {
             row.function = label.to_owned();
@@ -168,6 +177,17 @@ impl Flow {
             })
             .with_context(|| format!("no email with {prefix}"))
     }
+}
+
+/// The refresh and access tokens of a login's (or a password change's) answer.
+fn token_pair(tokens: &Value) -> anyhow::Result<(String, String)> {
+    let token = |name: &str| {
+        tokens[name]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no {name} in {tokens}"))
+    };
+    Ok((token("refresh_token")?, token("access_token")?))
 }
 
 /// Issue 6's goals: me 1, login ≤ 2, refresh ≤ 2, register ≤ 2, each contacts operation 1.
@@ -340,18 +360,61 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
         .await?;
     let _ = refresh; // ended by the reset, like every session
     let login_form = [("username", "benchuser"), ("password", new_password)];
-    let tokens = flow
-        .call(Endpoint::Login, "/api/auth/login", form(&login_form), None)
+    let access = flow.login(&form(&login_form)).await?.1;
+    // A second session, for list-sessions to list and revoke-session to revoke (not the caller's).
+    flow.login(&form(&login_form)).await?;
+    let sessions = flow
+        .call(
+            Endpoint::ListSessions,
+            "/api/users/me/sessions",
+            None,
+            Some(&access),
+        )
         .await?;
-    flow.rows.pop(); // the second login repeats the first row
-    let refresh = tokens["refresh_token"]
-        .as_str()
-        .context("refresh token")?
+    let other = sessions
+        .as_array()
+        .context("list-sessions: not a list")?
+        .iter()
+        .find(|session| session["current"] == json!(false))
+        .and_then(|session| session["id"].as_str())
+        .context("list-sessions: no session but the caller's")?
         .to_owned();
-    let access = tokens["access_token"]
-        .as_str()
-        .context("access token")?
-        .to_owned();
+    flow.call(
+        Endpoint::RevokeSession,
+        &format!("/api/users/me/sessions/{other}"),
+        None,
+        Some(&access),
+    )
+    .await?;
+    let change = json!({"new_email": "bench.new@example.com", "password": new_password});
+    flow.call(
+        Endpoint::ChangeEmail,
+        "/api/users/me/email",
+        json(change),
+        Some(&access),
+    )
+    .await?;
+    let change = flow.link("/api/auth/confirm-email-change/")?;
+    flow.call(
+        Endpoint::ConfirmEmailChange,
+        &format!("/api/auth/confirm-email-change/{change}"),
+        None,
+        None,
+    )
+    .await?;
+    // The confirmation ended every session: log in again for the password change.
+    let access = flow.login(&form(&login_form)).await?.1;
+    let third_password = "a-third-bench-passphrase";
+    let change = json!({"current_password": new_password, "new_password": third_password});
+    let tokens = flow
+        .call(
+            Endpoint::ChangePassword,
+            "/api/users/me/password",
+            json(change),
+            Some(&access),
+        )
+        .await?;
+    let (refresh, access) = token_pair(&tokens)?;
     flow.call(
         Endpoint::Logout,
         "/api/auth/logout",
@@ -366,6 +429,16 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     flow.call(Endpoint::Docs, "/docs", None, None).await?;
     flow.call(Endpoint::DocsAsset, "/docs/swagger-ui.css", None, None)
         .await?;
+    // Last: the account goes, with its sessions.
+    let login_form = [("username", "benchuser"), ("password", third_password)];
+    let access = flow.login(&form(&login_form)).await?.1;
+    flow.call(
+        Endpoint::DeleteAccount,
+        "/api/users/me",
+        json(json!({"password": third_password})),
+        Some(&access),
+    )
+    .await?;
     for row in &flow.rows {
         eprintln!(
             "  {}: {} requests (status {})",

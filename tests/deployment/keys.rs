@@ -109,14 +109,26 @@ fn only_minting_functions_reach_a_private_key_set() {
             .collect()
     };
     // Spelled out, not derived: this is the contract's list (docs/API.md, "Signing keys").
-    assert_eq!(holders(SESSION), BTreeSet::from(["login", "refresh-token"]));
+    assert_eq!(
+        holders(SESSION),
+        BTreeSet::from(["login", "refresh-token", "change-password"])
+    );
     assert_eq!(
         holders(LINK),
-        BTreeSet::from(["register", "request-email", "reset-password"])
+        BTreeSet::from(["register", "request-email", "reset-password", "change-email"])
     );
     assert_eq!(
         holders(ABUSE),
-        BTreeSet::from(["login", "register", "request-email", "reset-password"])
+        BTreeSet::from([
+            "login",
+            "register",
+            "request-email",
+            "reset-password",
+            "change-password",
+            "change-email",
+            "confirm-email-change",
+            "delete-account",
+        ])
     );
     for never in [
         "me",
@@ -127,6 +139,10 @@ fn only_minting_functions_reach_a_private_key_set() {
         "jwks",
         "fallback",
         "list-contacts",
+        "confirm-email-change",
+        "delete-account",
+        "list-sessions",
+        "revoke-session",
     ] {
         assert!(
             !holders(SESSION).contains(never) && !holders(LINK).contains(never),

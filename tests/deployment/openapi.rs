@@ -97,8 +97,9 @@ fn guarded_operations_declare_bearer_security_and_their_401() {
             "{id}: the 401 examples are not the contract's"
         );
     }
-    // logout-all, me and the six contacts routes.
-    assert_eq!(guarded, 8, "the number of guarded operations");
+    // logout-all, me, the five account routes under /api/users/me (confirm-email-change is
+    // not guarded) and the six contacts routes.
+    assert_eq!(guarded, 13, "the number of guarded operations");
 }
 
 #[test]

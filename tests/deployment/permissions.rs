@@ -20,12 +20,15 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 23] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 29] = [
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], true),
     // The session's transaction checks the user is as read (ConditionCheckItem).
     ("login",               ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
     ("confirm-email",       SMALLEST_MB, &["GetItem", "UpdateItem"], false),
+    // Reads the user, moves the email (and its guard) to the new address and revokes every
+    // session; the notice to the old address is within its email throttle.
+    ("confirm-email-change", SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], true),
     ("request-email",       SMALLEST_MB, &["GetItem", "PutItem"], true),
     ("reset-password",      SMALLEST_MB, &["GetItem", "PutItem"], true),
     // Only checks the reset token's signature: no store, no email.
@@ -35,16 +38,30 @@ const EXPECTED: [(&str, u64, &[&str], bool); 23] = [
     // Reads the user, then moves the revocation epoch on its three copies in one transaction.
     ("logout-all",          SMALLEST_MB, &["GetItem", "UpdateItem"], false),
     ("me",                  SMALLEST_MB, &["GetItem"], false),
+    // Verifies the current password (bcrypt; the username's login backoff), hashes the new one,
+    // revokes every session and writes a new one.
+    ("change-password",     ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // Verifies the password (bcrypt; login backoff), checks the new address is free, and mails
+    // the new address within its email throttle.
+    ("change-email",        ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], true),
+    // Verifies the password (bcrypt; login backoff), then deletes the user, its guards, sessions
+    // and contacts: a Query for them, BatchWriteItem to delete them.
+    ("delete-account",      ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"], false),
+    // Reads the user and queries its sessions.
+    ("list-sessions",       SMALLEST_MB, &["GetItem", "Query"], false),
+    // Reads the session, then revokes it.
+    ("revoke-session",      SMALLEST_MB, &["GetItem", "UpdateItem"], false),
     // Contacts live in the user's partition: listing and birthdays are one Query each.
     ("list-contacts",       SMALLEST_MB, &["Query"], false),
-    // The id counter (ADD on the profile), then the contact and its email guard in one transaction.
-    ("create-contact",      SMALLEST_MB, &["UpdateItem", "PutItem"], false),
+    // The id counter (ADD on the profile), then the contact and its email guard in one transaction
+    // that also checks the profile still exists (a deleted user's token writes nothing).
+    ("create-contact",      SMALLEST_MB, &["UpdateItem", "PutItem", "ConditionCheckItem"], false),
     ("get-contact",         SMALLEST_MB, &["GetItem"], false),
     // A read, then a conditional update, or (new email) one transaction replacing the contact,
-    // deleting the old email guard and putting the new one.
-    ("update-contact",      SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
-    // A read, then one transaction deleting the contact and its email guard.
-    ("delete-contact",      SMALLEST_MB, &["GetItem", "DeleteItem"], false),
+    // deleting the old email guard and putting the new one, checking the profile still exists.
+    ("update-contact",      SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    // A read, then one transaction deleting the contact and its email guard, checking the profile.
+    ("delete-contact",      SMALLEST_MB, &["GetItem", "DeleteItem", "ConditionCheckItem"], false),
     ("upcoming-birthdays",  SMALLEST_MB, &["Query"], false),
     ("health",              SMALLEST_MB, &["GetItem"], false),
     // The docs serve what is compiled in, and the fallback answers from the route table alone.

@@ -109,13 +109,14 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
 
 # Per function: the event files and, for each, the expected status and a check of the body. The
 # events run in this order on one fresh table, so `register` creates the user the others meet;
-# the contacts events carry a placeholder token, so they meet the Bearer check.
+# the contacts and account events carry a placeholder token, so they meet the Bearer check.
 UNAUTHORIZED = (401, {"detail": "Could not validate credentials"})
 EXPECTED = {
     "register": [("register", 201, lambda b: b["username"] == "johndoe" and b["is_verified"] is False)],
     "login": [("login", 401, {"detail": "Email not verified"})],
     "refresh-token": [("refresh-token", 401, {"detail": "Invalid or expired refresh token"})],
     "confirm-email": [("confirm-email", 400, {"detail": "Invalid or expired verification token"})],
+    "confirm-email-change": [("confirm-email-change", 400, {"detail": "Invalid or expired email change token"})],
     "request-email": [("request-email", 200, {"message": "Check your email for confirmation."})],
     "reset-password": [("reset-password", 200, {"message": "If the email exists, a reset link was sent."})],
     "reset-password-form": [("reset-password-form", 400, {"detail": "Invalid or expired reset token"})],
@@ -123,6 +124,11 @@ EXPECTED = {
     "logout": [("logout", 401, {"detail": "Invalid or expired refresh token"})],
     "logout-all": [("logout-all", *UNAUTHORIZED)],
     "me": [("me", *UNAUTHORIZED)],
+    "change-password": [("change-password", *UNAUTHORIZED)],
+    "change-email": [("change-email", *UNAUTHORIZED)],
+    "delete-account": [("delete-account", *UNAUTHORIZED)],
+    "list-sessions": [("list-sessions", *UNAUTHORIZED)],
+    "revoke-session": [("revoke-session", *UNAUTHORIZED)],
     "list-contacts": [("list-contacts", *UNAUTHORIZED)],
     "create-contact": [("create-contact", *UNAUTHORIZED)],
     "get-contact": [("get-contact", *UNAUTHORIZED)],
