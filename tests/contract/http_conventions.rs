@@ -18,7 +18,7 @@ async fn unknown_paths_and_methods_get_json_404_and_405() {
     app.get("/api/auth/register")
         .await
         .assert_detail(405, "Method Not Allowed");
-    app.send(app.client().delete(app.url("/api/users/me")))
+    app.send(app.client().patch(app.url("/api/users/me")))
         .await
         .assert_detail(405, "Method Not Allowed");
 }

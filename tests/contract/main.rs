@@ -2,6 +2,9 @@
 //! a freshly spawned `ucontact-local` per test (its own data dir, port 0).
 
 mod abuse;
+mod account;
+mod account_purge;
+mod account_races;
 mod connections;
 mod contacts;
 mod docs;

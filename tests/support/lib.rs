@@ -362,6 +362,11 @@ impl Server {
         panic!("server did not stop within 10 s of SIGTERM");
     }
 
+    /// One setting the server was started with.
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings.env.get(name).map(String::as_str)
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }
