@@ -74,6 +74,19 @@ async fn check_password(
     Ok(login_key)
 }
 
+/// The password checked was replaced before the change could be written: it is not the
+/// password any more.
+fn credentials_changed(caller: &Caller, event: Event, user_id: UserId) -> AuthError {
+    audit::record(
+        caller,
+        event,
+        Outcome::Failure,
+        Some(user_id),
+        Some("credentials_changed"),
+    );
+    AuthError::IncorrectPassword
+}
+
 /// The user's live sessions, newest first; `current` marks the one of `session_id`.
 pub async fn sessions(
     app: &App,
@@ -199,14 +212,7 @@ pub async fn change_password(
         record = signed_in(app, user_id).await?;
         if record.password_version != seen {
             // Changed (or reset) by a concurrent request: what was checked is no longer the password.
-            audit::record(
-                caller,
-                event,
-                Outcome::Failure,
-                Some(user_id),
-                Some("credentials_changed"),
-            );
-            return Err(AuthError::IncorrectPassword);
+            return Err(credentials_changed(caller, event, user_id));
         }
     }
     Err(anyhow::anyhow!("the user's sessions kept being revoked during a password change").into())
@@ -335,14 +341,7 @@ pub async fn delete_account(
     if !app.store.delete_user(&deletion).await? {
         // Gone already (a concurrent deletion), or the password changed since it was checked.
         signed_in(app, user_id).await?;
-        audit::record(
-            caller,
-            event,
-            Outcome::Failure,
-            Some(user_id),
-            Some("credentials_changed"),
-        );
-        return Err(AuthError::IncorrectPassword);
+        return Err(credentials_changed(caller, event, user_id));
     }
     audit::record(caller, event, Outcome::Success, Some(user_id), None);
     Ok(())

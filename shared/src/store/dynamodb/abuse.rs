@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use anyhow::anyhow;
 
 use super::{
-    DynamoStore, Item, TTL, email_sends_key, login_attempts_key, n, read_number, unavailable_or_unexpected,
+    DynamoStore, Item, TTL, conditional, email_sends_key, login_attempts_key, n, read_number,
+    unavailable_or_unexpected,
 };
 use crate::store::StoreError;
 use crate::throttle::{AttemptState, EmailThrottle, Gate, LoginBackoff, STATE_RETENTION_SECONDS, SendState};
@@ -159,19 +160,7 @@ impl DynamoStore {
             .expression_attribute_values(":now_s", n(now_ms / 1000))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable_or_unexpected(
-                e,
-                "DynamoDB PutItem (login attempt) failed",
-            )),
-        }
+        Ok(conditional(result, "DynamoDB PutItem (login attempt) failed")?.is_some())
     }
 
     pub(super) async fn count_login(

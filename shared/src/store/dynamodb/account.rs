@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::users::{next_revocation, session_item, user_attributes};
 use super::{
-    DynamoStore, Item, Outcome, email_key, login_attempts_key, n, profile_key, read_bool, read_number,
-    read_string, s, session_key, unavailable_or_unexpected,
+    DynamoStore, Item, Outcome, conditional, email_key, login_attempts_key, n, profile_key, read_bool,
+    read_number, read_string, s, session_key, unavailable_or_unexpected,
 };
 use crate::domain::{Email, UserId};
 use crate::store::{EmailChangeOutcome, PasswordChange, SessionInfo, StoreError};
@@ -100,19 +100,7 @@ impl DynamoStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable_or_unexpected(
-                e,
-                "DynamoDB UpdateItem (end session) failed",
-            )),
-        }
+        Ok(conditional(result, "DynamoDB UpdateItem (end session) failed")?.is_some())
     }
 
     /// One transaction: the new hash and version and a new epoch on the three copies (so every

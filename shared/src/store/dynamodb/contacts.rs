@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, ReturnValue, Trans
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{
-    DynamoStore, Item, Outcome, contact_email_key, contact_key, n, profile_key, read_number, read_string, s,
-    unavailable_or_unexpected,
+    DynamoStore, Item, Outcome, conditional, contact_email_key, contact_key, n, profile_key, read_number,
+    read_string, s, unavailable_or_unexpected,
 };
 use crate::domain::{Contact, ContactId, ContactInput, Description, Email, PersonName, Phone, UserId};
 use crate::store::{ContactStore, ContactWriteError, StoreError};
@@ -160,24 +160,13 @@ impl DynamoStore {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(output) => {
-                let item = output
-                    .attributes
-                    .ok_or_else(|| StoreError::Unexpected(anyhow!("UpdateItem returned no attributes")))?;
-                contact_from_item(&item).map(Some)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(unavailable_or_unexpected(
-                e,
-                "DynamoDB UpdateItem (contact) failed",
-            )),
-        }
+        let Some(output) = conditional(result, "DynamoDB UpdateItem (contact) failed")? else {
+            return Ok(None);
+        };
+        let item = output
+            .attributes
+            .ok_or_else(|| StoreError::Unexpected(anyhow!("UpdateItem returned no attributes")))?;
+        contact_from_item(&item).map(Some)
     }
 }
 
@@ -190,7 +179,7 @@ impl ContactStore for DynamoStore {
         input: &ContactInput,
         now: DateTime<Utc>,
     ) -> Result<Contact, ContactWriteError> {
-        let counter = match self
+        let counter = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -200,20 +189,10 @@ impl ContactStore for DynamoStore {
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::UpdatedNew)
             .send()
-            .await
-        {
-            Ok(counter) => counter,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Err(ContactWriteError::UserGone);
-            }
-            Err(e) => {
-                return Err(
-                    unavailable_or_unexpected(e, "DynamoDB UpdateItem (contact id counter) failed").into(),
-                );
-            }
+            .await;
+        // The profile must exist: a deleted user's token writes nothing.
+        let Some(counter) = conditional(counter, "DynamoDB UpdateItem (contact id counter) failed")? else {
+            return Err(ContactWriteError::UserGone);
         };
         let id = counter
             .attributes

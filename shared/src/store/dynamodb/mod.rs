@@ -134,6 +134,25 @@ where
     }
 }
 
+/// The result of a conditional write: `Ok(None)` when its condition refused it (an answer, not
+/// a failure), 503 or 500 for anything else.
+fn conditional<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    what: &'static str,
+) -> Result<Option<T>, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(None)
+        }
+        Err(e) => Err(unavailable_or_unexpected(e, what)),
+    }
+}
+
 /// What a cancelled transaction says about each of its items, in order.
 fn cancellation_codes<R>(
     error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
@@ -384,15 +403,6 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(unavailable_or_unexpected(e, what)),
-        }
+        conditional(result, what).map(drop)
     }
 }
