@@ -8,11 +8,16 @@ use shared::routes::Endpoint;
 use crate::cfn::Template;
 
 /// The routes that run bcrypt or send email: each must have its own, stricter limit.
-const EXPENSIVE: [Endpoint; 4] = [
+const EXPENSIVE: [Endpoint; 9] = [
     Endpoint::Login,
     Endpoint::Register,
     Endpoint::RequestEmail,
     Endpoint::ResetPassword,
+    Endpoint::SetPassword,
+    Endpoint::ChangePassword,
+    Endpoint::ChangeEmail,
+    Endpoint::ConfirmEmailChange,
+    Endpoint::DeleteAccount,
 ];
 
 fn limits(settings: &Value) -> (f64, f64) {
