@@ -117,7 +117,11 @@ pub async fn revoke_session(
     session_id: &str,
 ) -> Result<(), AuthError> {
     let now = app.clock.now().timestamp();
-    if app.store.end_session(user_id, session_id, now).await? {
+    // Session ids are what login makes (32 lowercase hex digits); anything else is no session
+    // (and never reaches a store key).
+    let well_formed =
+        session_id.len() == 32 && session_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if well_formed && app.store.end_session(user_id, session_id, now).await? {
         audit::record(
             caller,
             Event::SessionRevoked,
@@ -284,11 +288,13 @@ pub async fn confirm_email_change(app: &App, caller: &Caller, token: &str) -> Re
     {
         EmailChangeOutcome::Changed { before } => {
             audit::record(caller, event, Outcome::Success, user_id, None);
+            // The change has committed: whatever becomes of the notice, the answer is a success
+            // (the link cannot be followed twice).
             let notice = send_throttled(app, before.id, &before.email, || {
                 Ok(mail::email_changed_notice(&before, &claims.new_email))
             })
-            .await?;
-            if notice != crate::auth::Delivery::Sent {
+            .await;
+            if !matches!(notice, Ok(crate::auth::Delivery::Sent)) {
                 tracing::warn!(user_id = %before.id, ?notice, "the old address got no email-change notice");
             }
             Ok(())

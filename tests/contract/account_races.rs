@@ -133,7 +133,11 @@ async fn no_login_racing_a_delete_account_leaves_a_working_token() {
                     refused += 1;
                     login.assert_detail(401, BAD_LOGIN);
                 }
-                other => panic!("round {round}: a login answered {other}: {}", login.text),
+                other => {
+                    let log = app.log();
+                    let errors: Vec<&str> = log.lines().filter(|l| l.contains("\"ERROR\"")).collect();
+                    panic!("round {round}: a login answered {other}: {}\n{errors:#?}", login.text)
+                }
             }
         }
         app.refresh(&signed_in.refresh)

@@ -190,7 +190,17 @@ impl DynamoStore {
         ];
         match self.transact(items).await? {
             Outcome::Committed => Ok(EmailChangeOutcome::Changed { before }),
-            Outcome::ConditionFailed(0) => Ok(EmailChangeOutcome::Taken),
+            Outcome::ConditionFailed(0) => {
+                // The address is this very user's since a concurrent use of the same link: the
+                // token was used (400), not taken by someone else (409).
+                let owner = self.get(email_key(&new_email.key())).await?;
+                let own = owner.is_some_and(|item| read_number(&item, "id").ok() == Some(user_id.get()));
+                Ok(if own {
+                    EmailChangeOutcome::Stale
+                } else {
+                    EmailChangeOutcome::Taken
+                })
+            }
             Outcome::ConditionFailed(_) => Ok(EmailChangeOutcome::Stale),
         }
     }

@@ -107,9 +107,10 @@ impl DynamoStore {
         })
     }
 
-    /// Rewrites a contact's fields if it exists and its email key is `email_key` (so its guard
-    /// stays valid): one conditional `UpdateItem` returning the updated item. `None`: no such
-    /// contact, or its email differs.
+    /// Rewrites a contact's fields if it exists, its email key is `email_key` (so its guard
+    /// stays valid) and its user still exists: one transaction (the update and a check of the
+    /// profile), beside a read of the contact's `created_at` in parallel (one round trip).
+    /// `None`: no such contact, or its email differs.
     async fn update_in_place(
         &self,
         user_id: UserId,
@@ -117,7 +118,7 @@ impl DynamoStore {
         input: &ContactInput,
         now: DateTime<Utc>,
         email_key: &str,
-    ) -> Result<Option<Contact>, StoreError> {
+    ) -> Result<Option<Contact>, ContactWriteError> {
         let mut values = HashMap::from([
             (":key".to_owned(), s(email_key)),
             (":first_name".to_owned(), s(input.first_name.as_str())),
@@ -149,24 +150,32 @@ impl DynamoStore {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(contact_key(user_id, id)))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(PK) AND email_key = :key")
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        let Some(output) = conditional(result, "DynamoDB UpdateItem (contact) failed")? else {
+        let items = vec![
+            self.update(
+                contact_key(user_id, id),
+                &expression,
+                "attribute_exists(PK) AND email_key = :key",
+                values,
+            )?,
+            self.user_exists_check(user_id)?,
+        ];
+        // `created_at` never changes, so the read may see the contact before or after the update.
+        let (written, before) = tokio::join!(self.transact(items), self.get(contact_key(user_id, id)));
+        match written? {
+            Outcome::Committed => {}
+            Outcome::ConditionFailed(1) => return Err(ContactWriteError::UserGone),
+            Outcome::ConditionFailed(_) => return Ok(None),
+        }
+        // Deleted right after the update: as if the update had come after the delete.
+        let Some(before) = before? else {
             return Ok(None);
         };
-        let item = output
-            .attributes
-            .ok_or_else(|| StoreError::Unexpected(anyhow!("UpdateItem returned no attributes")))?;
-        contact_from_item(&item).map(Some)
+        Ok(Some(Contact {
+            id,
+            fields: input.clone(),
+            created_at: contact_from_item(&before)?.created_at,
+            updated_at: now,
+        }))
     }
 }
 

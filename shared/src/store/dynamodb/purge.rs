@@ -10,7 +10,7 @@
 //!    however many pages the partition has; then the marker.
 //!
 //! Every step of the purge deletes by key, so running it again is harmless. A purge cut short (a
-//! timeout, a crash) leaves its marker, and the next deletion finishes it first.
+//! timeout, a crash) leaves its marker, and a later deletion finishes it after its own.
 
 use std::time::Duration;
 
@@ -36,13 +36,15 @@ const PENDING_PER_DELETION: i32 = 5;
 
 const PURGE_PK: &str = "PURGE";
 
+/// Age past which a purge marker counts as abandoned (longer than any function's timeout).
+const PENDING_AFTER_MS: i64 = 120_000;
+
 fn marker_key(user_id: UserId) -> Item {
     key(PURGE_PK.to_owned(), &format!("USER#{user_id}"))
 }
 
 impl DynamoStore {
     pub(super) async fn delete_and_purge(&self, deletion: &UserDeletion) -> Result<bool, StoreError> {
-        self.finish_pending_purges().await?;
         let user = &deletion.user;
         let mut marker = marker_key(user.id);
         let keys =
@@ -50,30 +52,43 @@ impl DynamoStore {
         marker.extend([
             ("user_id".to_owned(), super::n(user.id.get())),
             ("abuse_keys".to_owned(), s(keys)),
+            ("created_at_ms".to_owned(), super::n(super::now_ms())),
         ]);
+        let id = Item::from([(":id".to_owned(), super::n(user.id.get()))]);
         let items = vec![
+            // Only the user as checked: same password, same email (an email change moves the
+            // guards; a deletion must never remove a guard another user owns by then).
             self.delete(
                 profile_key(user.id),
-                "password_version = :pv",
-                Some(Item::from([(
-                    ":pv".to_owned(),
-                    super::n(deletion.password_version),
-                )])),
+                "password_version = :pv AND email_key = :ek",
+                Some(Item::from([
+                    (":pv".to_owned(), super::n(deletion.password_version)),
+                    (":ek".to_owned(), s(user.email.key())),
+                ])),
             )?,
-            self.delete(username_key(&user.username.key()), "attribute_exists(PK)", None)?,
-            self.delete(email_key(&user.email.key()), "attribute_exists(PK)", None)?,
+            self.delete(username_key(&user.username.key()), "id = :id", Some(id.clone()))?,
+            self.delete(email_key(&user.email.key()), "id = :id", Some(id))?,
             self.put(marker, "attribute_not_exists(PK)", None)?,
         ];
         match self.transact(items).await? {
             Outcome::Committed => {}
             Outcome::ConditionFailed(_) => return Ok(false),
         }
-        self.purge(user.id, &deletion.abuse_keys).await?;
+        // The user is unreachable from here on: the answer is a success whatever the purge does.
+        // A purge cut short keeps its marker, and a later deletion finishes it.
+        if let Err(e) = self.purge(user.id, &deletion.abuse_keys).await {
+            tracing::warn!(user_id = %user.id, error = ?e, "purge cut short; a later deletion finishes it");
+            return Ok(true);
+        }
+        if let Err(e) = self.finish_pending_purges(user.id).await {
+            tracing::warn!(error = ?e, "could not finish an earlier deletion's purge");
+        }
         Ok(true)
     }
 
-    /// Finishes the purges that earlier deletions started and did not end.
-    async fn finish_pending_purges(&self) -> Result<(), StoreError> {
+    /// Finishes the purges that earlier deletions started and did not end: markers older than
+    /// [`PENDING_AFTER_MS`] (a younger one belongs to a deletion that may still be running).
+    async fn finish_pending_purges(&self, done: UserId) -> Result<(), StoreError> {
         let page = self
             .client
             .query()
@@ -93,6 +108,10 @@ impl DynamoStore {
             };
             let (user_id, keys) =
                 read().map_err(|e| StoreError::Unexpected(e.context("Malformed purge marker")))?;
+            let age = super::now_ms() - read_number(marker, "created_at_ms").unwrap_or(0);
+            if user_id == done || age < PENDING_AFTER_MS {
+                continue;
+            }
             tracing::info!(user_id = %user_id, "finishing an earlier deletion's purge");
             self.purge(user_id, &keys).await?;
         }
