@@ -136,7 +136,10 @@ async fn no_login_racing_a_delete_account_leaves_a_working_token() {
                 other => {
                     let log = app.log();
                     let errors: Vec<&str> = log.lines().filter(|l| l.contains("\"ERROR\"")).collect();
-                    panic!("round {round}: a login answered {other}: {}\n{errors:#?}", login.text)
+                    panic!(
+                        "round {round}: a login answered {other}: {}\n{errors:#?}",
+                        login.text
+                    )
                 }
             }
         }
