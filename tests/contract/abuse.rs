@@ -10,9 +10,10 @@ use ucontact_tests::{Answer, PASSWORD, Server, Settings, USER_AGENT, tokens_of};
 const TOO_MANY: &str = "Too many failed attempts, try again later";
 const BAD_LOGIN: &str = "Incorrect username or password";
 
-/// Asserts a backoff refusal and returns its `Retry-After` in seconds.
+/// Asserts a backoff refusal and returns its `Retry-After` in seconds (the account routes'
+/// backoff tests use it too).
 #[track_caller]
-fn retry_after(answer: &Answer) -> u64 {
+pub(crate) fn retry_after(answer: &Answer) -> u64 {
     answer.assert_detail(429, TOO_MANY);
     let seconds: u64 = answer
         .header("retry-after")

@@ -19,7 +19,6 @@ pub(crate) const BAD_CHANGE_TOKEN: &str = "Invalid or expired email change token
 pub(crate) const BAD_LOGIN: &str = "Incorrect username or password";
 pub(crate) const INVALID_CREDENTIALS: &str = "Could not validate credentials";
 const NOT_AUTHENTICATED: &str = "Not authenticated";
-const TOO_MANY: &str = "Too many failed attempts, try again later";
 const BAD_RESET: &str = "Invalid or expired reset token";
 const BAD_VERIFICATION: &str = "Invalid or expired verification token";
 const SESSION_NOT_FOUND: &str = "Session not found";
@@ -219,17 +218,7 @@ fn account_routes(
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-/// Asserts the login backoff's refusal and returns its `Retry-After` in seconds.
-#[track_caller]
-pub(crate) fn retry_after(answer: &Answer) -> u64 {
-    answer.assert_detail(429, TOO_MANY);
-    let seconds: u64 = answer
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("429 without a Retry-After in seconds: {:?}", answer.headers));
-    assert!((1..=900).contains(&seconds), "Retry-After {seconds}");
-    seconds
-}
+use crate::abuse::retry_after;
 
 /// Sends `wrong` (a wrong-password attempt, 400 "Incorrect password") until the login backoff
 /// refuses one; the first `checks` must be password checks. Then widens the window to at least
