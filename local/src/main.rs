@@ -41,8 +41,11 @@ async fn run() -> anyhow::Result<()> {
     // The signing keys are made on first start and kept in the data dir (keys/, mode 0600).
     let config = Config::from_lookup(Deployment::Local, lookup)?;
     tracing::info!(?config, ?limits, "starting");
-    let app = shared::App::build(config, KeyNeeds::ALL).await?;
-    server::serve(app, address, limits).await
+    let mut app = shared::App::build(config, KeyNeeds::ALL).await?;
+    // Background jobs (emails, purges) run in this process, right after the answer.
+    let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
+    app.background = shared::jobs::Background::Inline(queue);
+    server::serve(app, jobs, address, limits).await
 }
 
 fn listen_address(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<SocketAddr> {

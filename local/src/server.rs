@@ -22,9 +22,11 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use shared::App;
 use shared::http::{ApiError, MAX_BODY_BYTES, PublicBase};
+use shared::jobs::JobRecord;
 use shared::routes;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::deadline::{DeadlineIo, Deadlines};
 use crate::limits::Limits;
@@ -33,13 +35,21 @@ use crate::limits::Limits;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(app: App, address: SocketAddr, limits: Limits) -> anyhow::Result<()> {
+pub async fn serve(
+    app: App,
+    jobs: UnboundedReceiver<JobRecord>,
+    address: SocketAddr,
+    limits: Limits,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(address)
         .await
         .with_context(|| format!("Failed to listen on {address}"))?;
     let bound = listener.local_addr()?;
     let base: &'static str = Box::leak(format!("http://{bound}").into_boxed_str());
     let app: &'static App = Box::leak(Box::new(app));
+    // Jobs a stop or repeated failures left behind run first.
+    tokio::spawn(shared::jobs::serve_inline(app, jobs));
+    shared::jobs::resume(app).await?;
     // Standard output carries only this line, so scripts and tests can read the address.
     println!("UContact listening on {base}");
     tracing::info!("UContact listening on {base} (Ctrl-C to stop)");

@@ -9,12 +9,13 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
-use crate::auth::{AuthError, Links, TokenPair, send_throttled};
+use crate::auth::{AuthError, Links, TokenPair};
 use crate::domain::{Email, LoginIdentifier, Password, UserId, UserRecord};
-use crate::mail;
+use crate::jobs::{Job, JobRecord, Origin};
 use crate::password_policy;
 use crate::store::{
-    AbuseKeys, EmailChangeOutcome, NewSession, PasswordChange, SessionInfo, SessionPrecondition, UserDeletion,
+    AbuseKeys, EmailChange, EmailChangeOutcome, NewSession, PasswordChange, SessionInfo, SessionPrecondition,
+    UserDeletion,
 };
 use crate::throttle::Gate;
 use crate::tokens::InvalidToken;
@@ -222,8 +223,10 @@ pub async fn change_password(
     Err(anyhow::anyhow!("the user's sessions kept being revoked during a password change").into())
 }
 
-/// Checks the password, then sends a link to the new address; nothing changes until it is
-/// followed. The email throttle of the new address applies; the answer is the same either way.
+/// Checks the password, then has a link sent to the new address; nothing changes until it is
+/// followed. The request becomes the user's one pending email change: the link of an earlier
+/// request confirms nothing from now on. The new address's email throttle applies to the link
+/// (sent by a job); the answer is the same either way.
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn request_email_change(
     app: &App,
@@ -249,30 +252,27 @@ pub async fn request_email_change(
         );
         return Err(AuthError::EmailTaken);
     }
-    let user = &record.user;
-    let sent = send_throttled(app, user_id, new_email, || {
-        // Valid only in the current revocation epoch: confirming moves it (single use), and so
-        // does a later password change, reset or logout-all.
-        let token = app.tokens.issue_email_change(
-            user_id,
-            new_email,
-            record.sessions_revoked_at,
-            &caller.issuer,
-            app.clock.now(),
-        )?;
-        Ok(mail::email_change_email(
-            user,
-            new_email,
-            links.email_change(&token),
-        ))
-    })
-    .await?;
-    audit::record(caller, event, sent.outcome(), Some(user_id), sent.reason());
+    let change_id = Uuid::new_v4().simple().to_string();
+    // The link is valid only in the current revocation epoch (a password change, reset or
+    // logout-all ends it) and only while this is the pending change.
+    let job = JobRecord::new(Job::EmailChangeLink {
+        user_id: user_id.get(),
+        username: record.user.username.as_str().to_owned(),
+        new_email: new_email.as_str().to_owned(),
+        epoch: record.sessions_revoked_at,
+        change_id: change_id.clone(),
+        origin: Origin::new(caller, links),
+    });
+    if !app.store.begin_email_change(user_id, &change_id, &job).await? {
+        return Err(AuthError::InvalidAccessToken);
+    }
+    app.background.dispatch(job);
     Ok(())
 }
 
 /// Follows an email-change link: the new address becomes the user's (verified), every session
-/// ends, and the old address gets a notice.
+/// ends, reset links sent before die, and the old address gets a notice (a job written in the
+/// same step, never throttled).
 #[tracing::instrument(skip_all)]
 pub async fn confirm_email_change(app: &App, caller: &Caller, token: &str) -> Result<(), AuthError> {
     let event = Event::EmailChanged;
@@ -281,37 +281,46 @@ pub async fn confirm_email_change(app: &App, caller: &Caller, token: &str) -> Re
         return Err(AuthError::InvalidEmailChangeToken);
     };
     let user_id = Some(claims.user_id);
-    match app
-        .store
-        .change_email(claims.user_id, &claims.new_email, claims.epoch)
-        .await?
-    {
-        EmailChangeOutcome::Changed { before } => {
+    let stale = || {
+        audit::record(caller, event, Outcome::Failure, user_id, Some("token_stale"));
+        AuthError::InvalidEmailChangeToken
+    };
+    let Some(record) = app.store.user_by_id(claims.user_id).await? else {
+        return Err(stale());
+    };
+    if record.sessions_revoked_at != claims.epoch {
+        return Err(stale());
+    }
+    let before = &record.user;
+    let notice = JobRecord::new(Job::EmailChangedNotice {
+        user_id: before.id.get(),
+        username: before.username.as_str().to_owned(),
+        old_email: before.email.as_str().to_owned(),
+        new_email: claims.new_email.as_str().to_owned(),
+    });
+    let change = EmailChange {
+        before: record.clone(),
+        new_email: claims.new_email,
+        expected_epoch: claims.epoch,
+        change_id: claims.change_id,
+        notice: notice.clone(),
+    };
+    match app.store.change_email(&change).await? {
+        EmailChangeOutcome::Changed => {
             audit::record(caller, event, Outcome::Success, user_id, None);
-            // The change has committed: whatever becomes of the notice, the answer is a success
-            // (the link cannot be followed twice).
-            let notice = send_throttled(app, before.id, &before.email, || {
-                Ok(mail::email_changed_notice(&before, &claims.new_email))
-            })
-            .await;
-            if !matches!(notice, Ok(crate::auth::Delivery::Sent)) {
-                tracing::warn!(user_id = %before.id, ?notice, "the old address got no email-change notice");
-            }
+            app.background.dispatch(notice);
             Ok(())
         }
         EmailChangeOutcome::Taken => {
             audit::record(caller, event, Outcome::Failure, user_id, Some("email_taken"));
             Err(AuthError::EmailTaken)
         }
-        EmailChangeOutcome::Stale => {
-            audit::record(caller, event, Outcome::Failure, user_id, Some("token_stale"));
-            Err(AuthError::InvalidEmailChangeToken)
-        }
+        EmailChangeOutcome::Stale => Err(stale()),
     }
 }
 
-/// Deletes the account after checking the password: one step makes the user unreachable, then
-/// the store purges the rest.
+/// Deletes the account after checking the password: one step makes the user unreachable and
+/// writes the job that purges the rest after the answer.
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn delete_account(
     app: &App,
@@ -339,10 +348,14 @@ pub async fn delete_account(
                 .map_err(anyhow::Error::from)?,
         ],
     };
+    let purge = JobRecord::new(Job::Purge {
+        user_id: user_id.get(),
+        abuse_keys,
+    });
     let deletion = UserDeletion {
         user: user.clone(),
         password_version: record.password_version,
-        abuse_keys,
+        purge: purge.clone(),
     };
     if !app.store.delete_user(&deletion).await? {
         // Gone already (a concurrent deletion), or the password changed since it was checked.
@@ -350,6 +363,7 @@ pub async fn delete_account(
         return Err(credentials_changed(caller, event, user_id));
     }
     audit::record(caller, event, Outcome::Success, Some(user_id), None);
+    app.background.dispatch(purge);
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use crate::aws;
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
+use crate::jobs::Background;
 use crate::keys::file::FileKeyStore;
 use crate::keys::secrets_manager::SecretsManagerKeyStore;
 use crate::keys::{KeyNeeds, KeyRing, KeyStore};
@@ -29,6 +30,9 @@ pub struct App {
     pub tokens: Tokens,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
+    /// How committed jobs reach their runner: the table's stream when deployed, the local
+    /// server's job task locally ([`crate::jobs`]).
+    pub background: Background,
 }
 
 /// The key store of the config's deployment: the data dir's files with the embedded store,
@@ -119,6 +123,7 @@ impl App {
             tokens,
             clock,
             limits,
+            background: Background::Stream,
         })
     }
 }

@@ -7,11 +7,11 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::domain::{Email, FieldError, LoginIdentifier, Password, User, UserId, UserRecord};
-use crate::mail::{self, OutgoingEmail};
+use crate::jobs::{Job, JobRecord, Origin};
 use crate::password_policy;
 use crate::store::{
-    CreateUserError, EmailSend, NewSession, NewUser, Rotation, RotationOutcome, SessionPrecondition,
-    StoreError, Verification,
+    CreateUserError, EmailSend, NewSession, NewUser, PasswordReset, Rotation, RotationOutcome,
+    SessionPrecondition, StoreError, Verification,
 };
 use crate::throttle::{EmailThrottle, Gate};
 use crate::tokens::InvalidToken;
@@ -135,6 +135,14 @@ pub async fn register(
             .map_err(anyhow::Error::from)?,
         state: EmailThrottle::first(now.timestamp()),
     };
+    // The verification email goes out as a job written with the user; the store allocates the
+    // id and writes the job with it ([`JobRecord::for_user`]).
+    let job = JobRecord::new(Job::VerificationEmail {
+        user_id: 0,
+        username: registration.username.as_str().to_owned(),
+        email: registration.email.as_str().to_owned(),
+        origin: Origin::new(caller, links),
+    });
     let created = app
         .store
         .create_user(NewUser {
@@ -143,6 +151,7 @@ pub async fn register(
             password_hash,
             created_at: now,
             first_email,
+            job: job.clone(),
         })
         .await;
     let user = match created {
@@ -170,8 +179,7 @@ pub async fn register(
         Some(user.id),
         None,
     );
-    // Already counted against the address's throttle by create_user; a failed send is logged.
-    deliver(app, user.id, || verification_email(app, caller, &user, links)).await;
+    app.background.dispatch(job.for_user(user.id));
     Ok(user)
 }
 
@@ -409,8 +417,9 @@ pub async fn confirm_email(app: &App, caller: &Caller, token: &str) -> Result<Co
     }
 }
 
-/// Sends a new verification link if the address belongs to an unverified user and its email
-/// throttle allows. The caller's answer is the same in every case.
+/// Asks for a new verification link. The answer is the same whoever the address belongs to, and
+/// so is the work: a job is written, and the job looks the address up and sends the link if it
+/// is an unverified user's and its email throttle allows ([`crate::jobs`]).
 #[tracing::instrument(skip_all)]
 pub async fn request_verification_email(
     app: &App,
@@ -418,29 +427,18 @@ pub async fn request_verification_email(
     email: &Email,
     links: &Links,
 ) -> Result<(), AuthError> {
-    let event = Event::VerificationEmailRequested;
-    let user = match app.store.user_by_email(&email.key()).await? {
-        Some(record) if !record.user.is_verified => record.user,
-        Some(record) => {
-            let id = Some(record.user.id);
-            audit::record(caller, event, Outcome::Skipped, id, Some("already_verified"));
-            return Ok(());
-        }
-        None => {
-            audit::record(caller, event, Outcome::Skipped, None, Some("unknown_address"));
-            return Ok(());
-        }
-    };
-    let sent = send_throttled(app, user.id, &user.email, || {
-        verification_email(app, caller, &user, links)
-    })
-    .await?;
-    audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
-    Ok(())
+    enqueue(
+        app,
+        Job::VerificationRequest {
+            email: email.as_str().to_owned(),
+            origin: Origin::new(caller, links),
+        },
+    )
+    .await
 }
 
-/// Sends a password-reset link if the address is known and its email throttle allows. The
-/// caller's answer is the same in every case.
+/// Asks for a password-reset link: as [`request_verification_email`], the job decides whether
+/// a link goes out (a known address, within its email throttle).
 #[tracing::instrument(skip_all)]
 pub async fn request_password_reset(
     app: &App,
@@ -448,24 +446,21 @@ pub async fn request_password_reset(
     email: &Email,
     links: &Links,
 ) -> Result<(), AuthError> {
-    let event = Event::PasswordResetRequested;
-    let Some(record) = app.store.user_by_email(&email.key()).await? else {
-        audit::record(caller, event, Outcome::Skipped, None, Some("unknown_address"));
-        return Ok(());
-    };
-    let user = &record.user;
-    let sent = send_throttled(app, user.id, &user.email, || {
-        let token = app.tokens.issue_password_reset(
-            user.id,
-            record.password_version,
-            &caller.issuer,
-            app.clock.now(),
-        )?;
-        let minutes = (app.tokens.lifetimes().password_reset + 59) / 60;
-        Ok(mail::reset_email(user, links.password_reset(&token), minutes))
-    })
-    .await?;
-    audit::record(caller, event, sent.outcome(), Some(user.id), sent.reason());
+    enqueue(
+        app,
+        Job::PasswordReset {
+            email: email.as_str().to_owned(),
+            origin: Origin::new(caller, links),
+        },
+    )
+    .await
+}
+
+/// Writes a job on its own and hands it to the runner.
+async fn enqueue(app: &App, job: Job) -> Result<(), AuthError> {
+    let record = JobRecord::new(job);
+    app.store.enqueue_job(&record).await?;
+    app.background.dispatch(record);
     Ok(())
 }
 
@@ -504,12 +499,26 @@ pub async fn set_password(
         audit::record(caller, event, Outcome::Failure, user_id, Some("weak_password"));
         return Err(AuthError::WeakPassword(e));
     }
+    if record.password_version != claims.password_version {
+        audit::record(
+            caller,
+            event,
+            Outcome::Failure,
+            user_id,
+            Some("token_already_used"),
+        );
+        return Err(AuthError::InvalidResetToken);
+    }
     let hash = app.passwords.hash(password).await?;
-    if !app
-        .store
-        .replace_password(claims.user_id, claims.password_version, &hash)
-        .await?
-    {
+    // Written only if the user is still as read: the same password version (the token is
+    // single use), revocation epoch and email (an email change ends reset links sent before).
+    let reset = PasswordReset {
+        user: record.user.clone(),
+        password_version: record.password_version,
+        sessions_revoked_at: record.sessions_revoked_at,
+        hash,
+    };
+    if !app.store.replace_password(&reset).await? {
         audit::record(
             caller,
             event,
@@ -584,79 +593,4 @@ pub fn authenticate(app: &App, issuer: &str, access_token: &str) -> Result<UserI
         .verify_access(access_token, issuer)
         .map(|c| c.user_id)
         .map_err(|InvalidToken| AuthError::InvalidAccessToken)
-}
-
-/// What became of an email the service meant to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
-    Sent,
-    Throttled,
-    /// The provider refused or was unreachable (logged); the caller's answer does not change.
-    Failed,
-}
-
-impl Delivery {
-    pub(crate) fn outcome(self) -> Outcome {
-        match self {
-            Delivery::Sent => Outcome::Success,
-            Delivery::Throttled => Outcome::Throttled,
-            Delivery::Failed => Outcome::Failure,
-        }
-    }
-
-    pub(crate) fn reason(self) -> Option<&'static str> {
-        (self == Delivery::Failed).then_some("send_failed")
-    }
-}
-
-/// Sends the email `build` makes to `user` if the address's throttle allows (the token inside is
-/// minted only then). Store failures are errors; a failed send is only logged.
-pub(crate) async fn send_throttled(
-    app: &App,
-    user_id: UserId,
-    to: &Email,
-    build: impl FnOnce() -> anyhow::Result<OutgoingEmail>,
-) -> Result<Delivery, AuthError> {
-    let address_key = app.limits.email_key(&to.key()).map_err(anyhow::Error::from)?;
-    let now = app.clock.now().timestamp();
-    if !app
-        .store
-        .claim_email_send(&address_key, now, &app.limits.email)
-        .await?
-    {
-        return Ok(Delivery::Throttled);
-    }
-    Ok(deliver(app, user_id, build).await)
-}
-
-/// Builds and sends an email already counted against the address's throttle.
-async fn deliver(
-    app: &App,
-    user_id: UserId,
-    build: impl FnOnce() -> anyhow::Result<OutgoingEmail>,
-) -> Delivery {
-    let sent = match build() {
-        Ok(email) => app.mailer.send(email).await.map_err(anyhow::Error::from),
-        Err(e) => Err(e),
-    };
-    match sent {
-        Ok(()) => Delivery::Sent,
-        Err(e) => {
-            tracing::error!(user_id = %user_id, error = ?e, "email not sent");
-            Delivery::Failed
-        }
-    }
-}
-
-/// A verification email with a fresh token.
-fn verification_email(
-    app: &App,
-    caller: &Caller,
-    user: &User,
-    links: &Links,
-) -> anyhow::Result<OutgoingEmail> {
-    let token = app
-        .tokens
-        .issue_email_verification(user.id, &user.email, &caller.issuer, app.clock.now())?;
-    Ok(mail::verification_email(user, links.verification(&token)))
 }

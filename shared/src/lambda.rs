@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::config::{Config, Deployment};
 use crate::handlers;
 use crate::http::{ApiError, Request, Response, run_handler};
+use crate::jobs;
 use crate::keys::KeyNeeds;
 use crate::routes::Endpoint;
 
@@ -38,6 +39,28 @@ pub async fn run_fallback() -> Result<(), Error> {
     }))
     .await
 }
+
+/// Runs the `worker` function: the background jobs (crate::jobs) that the table's stream
+/// delivers. A purge stops 10 s before the invocation's deadline and continues in a fresh job.
+pub async fn run_worker() -> Result<(), Error> {
+    let app = start(jobs::WORKER_KEYS).await?;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: lambda_http::lambda_runtime::LambdaEvent<jobs::StreamEvent>| async move {
+            let left = event
+                .context
+                .deadline()
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(WORKER_MARGIN);
+            let deadline = tokio::time::Instant::now() + left;
+            Ok::<_, Error>(jobs::run_stream_batch(app, event.payload, deadline).await)
+        },
+    ))
+    .await
+}
+
+/// Time a worker invocation keeps for itself after its last purge batch.
+const WORKER_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One App for the life of the execution environment, borrowed by every invocation.
 async fn start(needs: KeyNeeds) -> Result<&'static App, Error> {

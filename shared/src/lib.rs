@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod domain;
 pub mod handlers;
 pub mod http;
+pub mod jobs;
 pub mod keys;
 pub mod lambda;
 pub mod mail;

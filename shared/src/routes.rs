@@ -138,14 +138,15 @@ impl Endpoint {
             verify: true,
             ..KeyNeeds::NONE
         };
-        const SIGN_LINKS: KeyNeeds = KeyNeeds {
-            sign_link: true,
-            abuse_hash: true,
-            ..KeyNeeds::NONE
-        };
         match self {
-            // Mints the verification link; keys the address's email throttle.
-            Endpoint::Register | Endpoint::RequestEmail | Endpoint::ResetPassword => SIGN_LINKS,
+            // Keys the address's email throttle (the verification link is minted by the worker's
+            // job, crate::jobs::WORKER_KEYS).
+            Endpoint::Register => KeyNeeds {
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
+            // Only write a job: the worker looks the address up and mints the link.
+            Endpoint::RequestEmail | Endpoint::ResetPassword => KeyNeeds::NONE,
             // Mints sessions; keys the identifier's login backoff.
             Endpoint::Login => KeyNeeds {
                 sign_session: true,
@@ -160,16 +161,10 @@ impl Endpoint {
                 abuse_hash: true,
                 ..KeyNeeds::NONE
             },
-            // Mints the email-change link; checks the password; keys the new address's throttle.
-            Endpoint::ChangeEmail => KeyNeeds {
-                sign_link: true,
-                verify: true,
-                abuse_hash: true,
-                ..KeyNeeds::NONE
-            },
-            // Verifies the link; keys the notice's throttle (confirm) or the backoff and the
-            // abuse state to purge (delete).
-            Endpoint::ConfirmEmailChange | Endpoint::DeleteAccount => KeyNeeds {
+            // Verify the access token and check the password (the username's login backoff); the
+            // email-change link is minted by the worker's job; a deletion keys the abuse state
+            // its purge clears.
+            Endpoint::ChangeEmail | Endpoint::DeleteAccount => KeyNeeds {
                 verify: true,
                 abuse_hash: true,
                 ..KeyNeeds::NONE
@@ -181,6 +176,7 @@ impl Endpoint {
                 ..KeyNeeds::NONE
             },
             Endpoint::ConfirmEmail
+            | Endpoint::ConfirmEmailChange
             | Endpoint::ResetPasswordForm
             | Endpoint::SetPassword
             | Endpoint::Logout

@@ -74,6 +74,9 @@ struct Claims {
     /// confirmation (which moves it) makes the token single use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     epoch: Option<i64>,
+    /// Email-change tokens: the pending change they confirm; a newer request replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chg: Option<String>,
 }
 
 /// A verified access token.
@@ -115,6 +118,8 @@ pub struct EmailChangeClaims {
     pub user_id: UserId,
     pub new_email: Email,
     pub epoch: i64,
+    /// The pending email change this link confirms.
+    pub change_id: String,
 }
 
 /// A freshly issued refresh token with the ids the session store keeps.
@@ -321,6 +326,7 @@ impl Tokens {
         user_id: UserId,
         new_email: &Email,
         epoch: i64,
+        change_id: &str,
         issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
@@ -328,6 +334,7 @@ impl Tokens {
         let mut claims = self.claims(TokenKind::EmailChange, user_id, issuer, now, exp);
         claims.email = Some(new_email.as_str().to_owned());
         claims.epoch = Some(epoch);
+        claims.chg = Some(change_id.to_owned());
         self.sign(claims)
     }
 
@@ -338,6 +345,7 @@ impl Tokens {
             user_id: user_id(&claims)?,
             new_email: Email::from_trusted(email.to_owned()),
             epoch: claims.epoch.ok_or(InvalidToken)?,
+            change_id: claims.chg.clone().ok_or(InvalidToken)?,
         })
     }
 
@@ -362,6 +370,7 @@ impl Tokens {
             email: None,
             pwv: None,
             epoch: None,
+            chg: None,
         }
     }
 

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     Contact, ContactId, ContactInput, Email, PasswordHash, User, UserId, UserRecord, Username,
 };
+use crate::jobs::JobRecord;
 use crate::throttle::{EmailThrottle, Gate, LoginBackoff, SendState};
 
 /// A failure of the store itself, not of the request.
@@ -46,6 +47,8 @@ pub struct NewUser {
     /// The verification email registration sends, counted against the address's email throttle
     /// in the same step that creates the user.
     pub first_email: EmailSend,
+    /// The job that sends it, written in the same step.
+    pub job: JobRecord,
 }
 
 /// One email counted against an address's throttle.
@@ -109,15 +112,49 @@ pub struct PasswordChange {
     pub login_key: String,
 }
 
+/// A confirmed email change, as the confirming request read the user. In one step, only if the
+/// user still has the email and password version of `before`, the revocation epoch
+/// `expected_epoch` and the pending change `change_id`: the email moves to `new_email`
+/// (verified), the pending change is gone, every session ends, the password version moves on
+/// (reset links sent before die), and the notice job is written.
+#[derive(Debug, Clone)]
+pub struct EmailChange {
+    pub before: UserRecord,
+    pub new_email: Email,
+    pub expected_epoch: i64,
+    pub change_id: String,
+    pub notice: JobRecord,
+}
+
+/// What the user of a password reset looked like when the reset read them: the new hash is
+/// written only if all of it still holds.
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    pub user: User,
+    pub password_version: i64,
+    pub sessions_revoked_at: i64,
+    pub hash: PasswordHash,
+}
+
+/// How far a purge got before its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeProgress {
+    /// Nothing of the user is left; `items` deleted by this run.
+    Done { items: usize },
+    /// Out of time with items left; `items` deleted by this run.
+    More { items: usize },
+}
+
 /// What moving a user's email found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailChangeOutcome {
-    /// Done; the user as they were before (their old address gets the notice).
-    Changed { before: User },
+    /// Done; the notice job is written.
+    Changed,
     /// Another user has the address now; nothing changed.
     Taken,
-    /// No such user, or their revocation epoch moved since the token was issued (it was used, or
-    /// a password change, reset or logout-all came after it); nothing changed.
+    /// No such user, their revocation epoch moved since the token was issued (it was used, or a
+    /// password change, reset or logout-all came after it), a newer email-change request
+    /// replaced this one, or the email moved meanwhile; nothing changed.
     Stale,
 }
 
@@ -127,7 +164,8 @@ pub struct UserDeletion {
     pub user: User,
     /// The deletion happens only if the password is still the one just checked.
     pub password_version: i64,
-    pub abuse_keys: AbuseKeys,
+    /// The purge of the rest, written in the same step.
+    pub purge: JobRecord,
 }
 
 /// The abuse-state keys that belong to one user: the login backoff of their username and email,
@@ -185,15 +223,11 @@ pub trait Store: Send + Sync {
     /// Marks the user's email verified if it is still `email`.
     async fn mark_email_verified(&self, id: UserId, email: &Email) -> Result<Verification, StoreError>;
 
-    /// Replaces the password hash if the password version is still `expected_version`, bumps the
-    /// version and revokes every session of the user, all at once. `false`: the version moved on
-    /// (the reset token was used already) or there is no such user.
-    async fn replace_password(
-        &self,
-        id: UserId,
-        expected_version: i64,
-        hash: &PasswordHash,
-    ) -> Result<bool, StoreError>;
+    /// Replaces the password hash if the user is still as `reset` read them (password version,
+    /// revocation epoch, email), bumps the version and revokes every session of the user, all at
+    /// once. `false`: they moved on (the reset token was used already, the email changed) or
+    /// there is no such user.
+    async fn replace_password(&self, reset: &PasswordReset) -> Result<bool, StoreError>;
 
     /// Creates a session and, in the same step, clears the login failures of `login_key` (the
     /// password was right), if the user's password version and sessions-revoked-at instant are
@@ -242,21 +276,45 @@ pub trait Store: Send + Sync {
     /// and nothing was written.
     async fn change_password(&self, change: &PasswordChange) -> Result<bool, StoreError>;
 
-    /// Moves the user's email to `new_email` (verified) and ends every session, in one step, if
-    /// their revocation epoch is still `expected_epoch` and nobody else has the address.
-    async fn change_email(
+    /// Records `change_id` as the user's one pending email change (replacing any earlier one, whose
+    /// link then confirms nothing) and writes `job` (the link's email), in one step. `false`: no
+    /// such user.
+    async fn begin_email_change(
         &self,
         user_id: UserId,
-        new_email: &Email,
-        expected_epoch: i64,
-    ) -> Result<EmailChangeOutcome, StoreError>;
+        change_id: &str,
+        job: &JobRecord,
+    ) -> Result<bool, StoreError>;
 
-    /// Deletes a user: first one atomic step makes them unreachable (no login, username and email
-    /// free, every token refused), then the rest of their data is purged (sessions, contacts,
-    /// guards, abuse state), past any batch limit. `false`: the user was gone, or their password
-    /// changed since it was checked; nothing was written. Safe to retry: a purge cut short is
-    /// finished by the next deletion.
+    /// Applies an [`EmailChange`] in one step if nobody else has the address.
+    async fn change_email(&self, change: &EmailChange) -> Result<EmailChangeOutcome, StoreError>;
+
+    /// Deletes a user in one atomic step that makes them unreachable (no login, username and email
+    /// free, every token refused) and writes the job that purges the rest. `false`: the user was
+    /// gone, or their password changed since it was checked; nothing was written.
     async fn delete_user(&self, deletion: &UserDeletion) -> Result<bool, StoreError>;
+
+    /// Deletes what is left of a deleted user (sessions, contacts, their guards, the abuse state
+    /// of `abuse_keys`), paced to the store's throughput, until nothing is left or `deadline`
+    /// passes. Every step deletes by key: running it again is harmless.
+    async fn purge_user(
+        &self,
+        user_id: UserId,
+        abuse_keys: &AbuseKeys,
+        deadline: tokio::time::Instant,
+    ) -> Result<PurgeProgress, StoreError>;
+
+    /// Writes a job on its own (a request whose only effect is background work).
+    async fn enqueue_job(&self, job: &JobRecord) -> Result<(), StoreError>;
+
+    /// Forgets a job that is done.
+    async fn finish_job(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Replaces a job with `next` in one step (a purge that continues in a fresh job).
+    async fn replace_job(&self, id: &str, next: &JobRecord) -> Result<(), StoreError>;
+
+    /// Every job not done yet (the local server's start).
+    async fn pending_jobs(&self) -> Result<Vec<JobRecord>, StoreError>;
 }
 
 /// Why a contact could not be written.

@@ -13,8 +13,9 @@ use super::{
     DynamoStore, Item, Outcome, conditional, email_key, login_attempts_key, n, profile_key, read_bool,
     read_number, read_string, s, session_key, unavailable_or_unexpected,
 };
-use crate::domain::{Email, UserId};
-use crate::store::{EmailChangeOutcome, PasswordChange, SessionInfo, StoreError};
+use crate::domain::UserId;
+use crate::jobs::JobRecord;
+use crate::store::{EmailChange, EmailChangeOutcome, PasswordChange, SessionInfo, StoreError};
 
 fn at_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
@@ -143,53 +144,78 @@ impl DynamoStore {
     /// Reads the profile, then one transaction: the new email guard (only if the address is
     /// free), the old one deleted, the new email (verified) and a new epoch on the profile (only
     /// if its epoch is still the token's) and on the username guard.
-    pub(super) async fn move_email(
+    /// Records the user's one pending email change and writes the job that mails its link.
+    pub(super) async fn record_pending_email_change(
         &self,
         user_id: UserId,
-        new_email: &Email,
-        expected_epoch: i64,
-    ) -> Result<EmailChangeOutcome, StoreError> {
-        let Some(record) = self.user_by_profile(user_id).await? else {
-            return Ok(EmailChangeOutcome::Stale);
-        };
-        if record.sessions_revoked_at != expected_epoch {
-            return Ok(EmailChangeOutcome::Stale);
-        }
-        let before = record.user.clone();
+        change_id: &str,
+        job: &JobRecord,
+    ) -> Result<bool, StoreError> {
+        let items = vec![
+            self.update(
+                profile_key(user_id),
+                "SET email_change = :change",
+                "attribute_exists(PK)",
+                HashMap::from([(":change".to_owned(), s(change_id))]),
+            )?,
+            self.put_job(job)?,
+        ];
+        Ok(matches!(self.transact(items).await?, Outcome::Committed))
+    }
+
+    pub(super) async fn move_email(&self, change: &EmailChange) -> Result<EmailChangeOutcome, StoreError> {
+        let record = &change.before;
+        let before = &record.user;
+        let user_id = before.id;
+        let new_email = &change.new_email;
         let epoch = next_revocation(record.sessions_revoked_at);
-        let mut after = record.user.clone();
+        let version = record.password_version + 1;
+        let mut after = before.clone();
         after.email = new_email.clone();
         after.is_verified = true;
-        let mut guard = user_attributes(&after, &record.password_hash, record.password_version, epoch);
+        let mut guard = user_attributes(&after, &record.password_hash, version, epoch);
         guard.extend(email_key(&new_email.key()));
         let values = HashMap::from([
             (":email".to_owned(), s(new_email.as_str())),
             (":email_key".to_owned(), s(new_email.key())),
             (":true".to_owned(), AttributeValue::Bool(true)),
             (":revoked".to_owned(), n(epoch)),
+            (":version".to_owned(), n(version)),
         ]);
-        let expression =
-            "SET email = :email, email_key = :email_key, is_verified = :true, sessions_revoked_at = :revoked";
+        // The password version moves too: reset links sent to the old address die.
+        let expression = "SET email = :email, email_key = :email_key, is_verified = :true, \
+                          sessions_revoked_at = :revoked, password_version = :version";
         let mut profile_values = values.clone();
-        profile_values.insert(":expected".into(), n(expected_epoch));
+        profile_values.extend([
+            (":expected".to_owned(), n(change.expected_epoch)),
+            (":change".to_owned(), s(&change.change_id)),
+            (":old_key".to_owned(), s(before.email.key())),
+            (":pv".to_owned(), n(record.password_version)),
+        ]);
+        let id = Item::from([(":id".to_owned(), n(user_id.get()))]);
+        let mut username_values = values;
+        username_values.insert(":id".to_owned(), n(user_id.get()));
         let items = vec![
             self.put(guard, "attribute_not_exists(PK)", None)?,
-            self.delete(email_key(&before.email.key()), "attribute_exists(PK)", None)?,
+            self.delete(email_key(&before.email.key()), "id = :id", Some(id))?,
+            // Only the user as read, and only the pending change of this link.
             self.update(
                 profile_key(user_id),
-                expression,
-                "sessions_revoked_at = :expected",
+                &format!("{expression} REMOVE email_change"),
+                "sessions_revoked_at = :expected AND email_change = :change AND email_key = :old_key \
+                 AND password_version = :pv",
                 profile_values,
             )?,
             self.update(
                 super::username_key(&before.username.key()),
                 expression,
-                "attribute_exists(PK)",
-                values,
+                "id = :id",
+                username_values,
             )?,
+            self.put_job(&change.notice)?,
         ];
         match self.transact(items).await? {
-            Outcome::Committed => Ok(EmailChangeOutcome::Changed { before }),
+            Outcome::Committed => Ok(EmailChangeOutcome::Changed),
             Outcome::ConditionFailed(0) => {
                 // The address is this very user's since a concurrent use of the same link: the
                 // token was used (400), not taken by someone else (409).
@@ -203,17 +229,6 @@ impl DynamoStore {
             }
             Outcome::ConditionFailed(_) => Ok(EmailChangeOutcome::Stale),
         }
-    }
-
-    async fn user_by_profile(
-        &self,
-        user_id: UserId,
-    ) -> Result<Option<crate::domain::UserRecord>, StoreError> {
-        self.get(profile_key(user_id))
-            .await?
-            .as_ref()
-            .map(super::users::user_record)
-            .transpose()
     }
 
     /// Every item of the user's partition (or those whose sort key starts with `prefix`), all

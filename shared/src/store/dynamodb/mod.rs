@@ -11,7 +11,7 @@
 //! | contact email guard (holds the contact id) | `USER#<id>` | `CONTACTEMAIL#<email key>` |
 //! | login backoff state of an identifier (with `ttl`) | `LOGIN#<keyed hash>` | `LOGIN` |
 //! | email-send count of an address (with `ttl`) | `MAILSEND#<keyed hash>` | `MAILSEND` |
-//! | a deleted user's purge still to finish (holds their abuse keys) | `PURGE` | `USER#<id>` |
+//! | a background job (crate::jobs): the purge of a deleted user, an email (with `ttl`) | `JOB#<id>` | `JOB` |
 //!
 //! A user's contacts live in the user's partition, so listing them is one `Query` (paged by
 //! DynamoDB per MB); zero-padded ids keep them in id order. Contact ids come from the profile's
@@ -27,14 +27,15 @@
 //! deletes late (or, in emulators, never): an item past its `ttl` counts as absent.
 //!
 //! Deleting a user is one transaction that deletes the three copies (so nothing can find them,
-//! and their username and email are free) and records a purge marker; the user's partition and
-//! abuse state are then deleted in pages, and the marker last. Contact writes check the profile
-//! in the same write, so a deleted user's unexpired token writes nothing.
+//! and their username and email are free) and writes a purge job; the `worker` function, invoked
+//! by the table's stream, then deletes the user's partition and abuse state in paced pages.
+//! Contact writes check the profile in the same write, so a deleted user's unexpired token
+//! writes nothing. Every email leaves as a job too, written with the change that makes it.
 //!
 //! Files: this one holds the table, keys and shared write helpers; [`users`] the users and
 //! sessions, [`account`] the signed-in user's self-service (session list, password and email
-//! changes), [`purge`] the deletion, [`abuse`] the backoff and send-count state, [`contacts`] the
-//! contacts.
+//! changes), [`purge`] the deletion, [`jobs`] the background jobs, [`abuse`] the backoff and
+//! send-count state, [`contacts`] the contacts.
 
 use std::collections::HashMap;
 
@@ -43,7 +44,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, Delete, KeySchemaElement, KeyType,
-    Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+    Put, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
 };
 use chrono::Utc;
 
@@ -56,12 +58,15 @@ pub mod schema {
     pub const PARTITION_KEY: &str = "PK";
     pub const SORT_KEY: &str = "SK";
     pub const TTL_ATTRIBUTE: &str = "ttl";
+    /// The stream carries each new item's image (the worker reads job items from it).
+    pub const STREAM_VIEW_TYPE: &str = "NEW_IMAGE";
 }
 use schema::{PARTITION_KEY as PK, SORT_KEY as SK, TTL_ATTRIBUTE as TTL};
 
 mod abuse;
 mod account;
 mod contacts;
+pub mod jobs;
 mod purge;
 mod users;
 
@@ -242,6 +247,13 @@ impl DynamoStore {
             .attribute_definitions(attribute(SK)?)
             .key_schema(key(PK, KeyType::Hash)?)
             .key_schema(key(SK, KeyType::Range)?)
+            // Job items reach the worker function through the stream (crate::jobs).
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()?,
+            )
             .deletion_protection_enabled(false)
             .send()
             .await;
@@ -330,26 +342,25 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// The same update on the two guard copies of a user (the profile's update is the caller's).
+    /// The same update on the two guard copies of a user (the profile's update is the caller's),
+    /// each only if the guard is still this user's: an email change and a registration of the
+    /// freed address between a read and this write must not touch another user's guard.
     fn guard_updates(
         &self,
         user: &User,
         expression: &str,
         values: &Item,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut values = values.clone();
+        values.insert(":guard_id".to_owned(), n(user.id.get()));
         Ok(vec![
             self.update(
                 username_key(&user.username.key()),
                 expression,
-                "attribute_exists(PK)",
+                "id = :guard_id",
                 values.clone(),
             )?,
-            self.update(
-                email_key(&user.email.key()),
-                expression,
-                "attribute_exists(PK)",
-                values.clone(),
-            )?,
+            self.update(email_key(&user.email.key()), expression, "id = :guard_id", values)?,
         ])
     }
 

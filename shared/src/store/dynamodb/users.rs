@@ -17,9 +17,11 @@ use super::{
     read_bool, read_number, read_string, s, session_key, unavailable_or_unexpected, username_key,
 };
 use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+use crate::jobs::JobRecord;
 use crate::store::{
-    CreateUserError, EmailChangeOutcome, NewSession, NewUser, PasswordChange, Rotation, RotationOutcome,
-    SessionInfo, Store, StoreError, UserDeletion, Verification,
+    AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
+    PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionInfo, Store, StoreError, UserDeletion,
+    Verification,
 };
 use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
 
@@ -188,6 +190,8 @@ impl Store for DynamoStore {
             .build()
             .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
         items.push(TransactWriteItem::builder().put(first_email).build());
+        // The job that sends the verification email.
+        items.push(self.put_job(&new.job.for_user(id))?);
         match self.transact(items).await? {
             Outcome::Committed => Ok(user),
             Outcome::ConditionFailed(1) => Err(CreateUserError::UsernameTaken),
@@ -248,39 +252,35 @@ impl Store for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %id))]
-    async fn replace_password(
-        &self,
-        id: UserId,
-        expected_version: i64,
-        hash: &PasswordHash,
-    ) -> Result<bool, StoreError> {
-        let Some(record) = self.user_by_id(id).await? else {
-            return Ok(false);
-        };
-        if record.password_version != expected_version {
-            return Ok(false);
-        }
+    #[tracing::instrument(skip_all, fields(user_id = %reset.user.id))]
+    async fn replace_password(&self, reset: &PasswordReset) -> Result<bool, StoreError> {
+        let user = &reset.user;
         let values = HashMap::from([
-            (":hash".to_owned(), s(hash.as_str())),
-            (":next".to_owned(), n(expected_version + 1)),
+            (":hash".to_owned(), s(reset.hash.as_str())),
+            (":next".to_owned(), n(reset.password_version + 1)),
             (
                 ":revoked".to_owned(),
-                n(next_revocation(record.sessions_revoked_at)),
+                n(next_revocation(reset.sessions_revoked_at)),
             ),
         ]);
         let expression =
             "SET password_hash = :hash, password_version = :next, sessions_revoked_at = :revoked";
+        // Only the user as the reset read them: the same password version (single use), the same
+        // epoch (so it only moves forward) and the same email (whose guard is updated below).
         let mut profile_values = values.clone();
-        profile_values.insert(":expected".into(), n(expected_version));
+        profile_values.extend([
+            (":pv".to_owned(), n(reset.password_version)),
+            (":epoch".to_owned(), n(reset.sessions_revoked_at)),
+            (":ek".to_owned(), s(user.email.key())),
+        ]);
         // The update also ends every session, in the same transaction, on every copy.
         let mut items = vec![self.update(
-            profile_key(id),
+            profile_key(user.id),
             expression,
-            "password_version = :expected",
+            "password_version = :pv AND sessions_revoked_at = :epoch AND email_key = :ek",
             profile_values,
         )?];
-        items.extend(self.guard_updates(&record.user, expression, &values)?);
+        items.extend(self.guard_updates(user, expression, &values)?);
         match self.transact(items).await? {
             Outcome::Committed => Ok(true),
             Outcome::ConditionFailed(_) => Ok(false),
@@ -476,16 +476,45 @@ impl Store for DynamoStore {
         self.replace_password_keeping(change).await
     }
 
-    async fn change_email(
+    async fn begin_email_change(
         &self,
         user_id: UserId,
-        new_email: &Email,
-        expected_epoch: i64,
-    ) -> Result<EmailChangeOutcome, StoreError> {
-        self.move_email(user_id, new_email, expected_epoch).await
+        change_id: &str,
+        job: &JobRecord,
+    ) -> Result<bool, StoreError> {
+        self.record_pending_email_change(user_id, change_id, job).await
+    }
+
+    async fn change_email(&self, change: &EmailChange) -> Result<EmailChangeOutcome, StoreError> {
+        self.move_email(change).await
     }
 
     async fn delete_user(&self, deletion: &UserDeletion) -> Result<bool, StoreError> {
-        self.delete_and_purge(deletion).await
+        self.delete_user_and_queue_purge(deletion).await
+    }
+
+    async fn purge_user(
+        &self,
+        user_id: UserId,
+        abuse_keys: &AbuseKeys,
+        deadline: tokio::time::Instant,
+    ) -> Result<PurgeProgress, StoreError> {
+        self.purge_partition(user_id, abuse_keys, deadline).await
+    }
+
+    async fn enqueue_job(&self, job: &JobRecord) -> Result<(), StoreError> {
+        self.write_job(job).await
+    }
+
+    async fn finish_job(&self, id: &str) -> Result<(), StoreError> {
+        self.delete_job(id).await
+    }
+
+    async fn replace_job(&self, id: &str, next: &JobRecord) -> Result<(), StoreError> {
+        self.swap_job(id, next).await
+    }
+
+    async fn pending_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        self.scan_jobs().await
     }
 }

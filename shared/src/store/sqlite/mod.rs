@@ -14,12 +14,15 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 mod contacts;
+mod jobs;
 
 use super::{
-    CreateUserError, EmailChangeOutcome, NewSession, NewUser, PasswordChange, Rotation, RotationOutcome,
-    SessionInfo, Store, StoreError, UserDeletion, Verification,
+    AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
+    PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionInfo, Store, StoreError, UserDeletion,
+    Verification,
 };
 use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+use crate::jobs::JobRecord;
 use crate::throttle::{AttemptState, EmailThrottle, Gate, LoginBackoff, STATE_RETENTION_SECONDS, SendState};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -90,6 +93,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sessions ADD COLUMN user_agent TEXT;
     ALTER TABLE sessions ADD COLUMN source_ip TEXT;
     ALTER TABLE sessions ADD COLUMN last_used_at TEXT;
+"#,
+    // Background work written with the change that makes it (crate::jobs), and the user's one
+    // pending email change (a newer request replaces it).
+    r#"
+    CREATE TABLE jobs (
+        id         TEXT    PRIMARY KEY,
+        body       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    ALTER TABLE users ADD COLUMN pending_email_change TEXT;
 "#,
 ];
 
@@ -300,11 +313,13 @@ impl Store for SqliteStore {
             );
             match inserted {
                 Ok(id) => {
+                    let id = UserId::new(id)
+                        .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?;
                     record_email_send(&tx, &user.first_email.address_key, &user.first_email.state)?;
+                    jobs::insert(&tx, &user.job.for_user(id))?;
                     tx.commit()?;
                     Ok(Ok(User {
-                        id: UserId::new(id)
-                            .ok_or_else(|| StoreError::Unexpected(anyhow!("non-positive id {id}")))?,
+                        id,
                         username: user.username,
                         email: user.email,
                         created_at: user.created_at,
@@ -369,27 +384,29 @@ impl Store for SqliteStore {
         .await
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %id))]
-    async fn replace_password(
-        &self,
-        id: UserId,
-        expected_version: i64,
-        hash: &PasswordHash,
-    ) -> Result<bool, StoreError> {
-        let hash = hash.as_str().to_owned();
+    #[tracing::instrument(skip_all, fields(user_id = %reset.user.id))]
+    async fn replace_password(&self, reset: &PasswordReset) -> Result<bool, StoreError> {
+        let reset = reset.clone();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = reset.user.id.get();
             let changed = tx.execute(
                 &format!(
                     "UPDATE users SET password_hash = ?1, password_version = password_version + 1, {BUMP_SESSIONS_REVOKED_AT}
-                     WHERE id = ?2 AND password_version = ?3"
+                     WHERE id = ?2 AND password_version = ?3 AND sessions_revoked_at = ?4 AND email_key = ?5"
                 ),
-                params![hash, id.get(), expected_version],
+                params![
+                    reset.hash.as_str(),
+                    id,
+                    reset.password_version,
+                    reset.sessions_revoked_at,
+                    reset.user.email.key()
+                ],
             )?;
             if changed == 0 {
                 return Ok(false);
             }
-            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id.get()])?;
+            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id])?;
             tx.commit()?;
             Ok(true)
         })
@@ -634,30 +651,52 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn change_email(
+    async fn begin_email_change(
         &self,
         user_id: UserId,
-        new_email: &Email,
-        expected_epoch: i64,
-    ) -> Result<EmailChangeOutcome, StoreError> {
-        let new_email = new_email.clone();
+        change_id: &str,
+        job: &JobRecord,
+    ) -> Result<bool, StoreError> {
+        let (change_id, job) = (change_id.to_owned(), job.clone());
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1 AND sessions_revoked_at = ?2");
-            let Some(before) = tx
-                .query_row(&sql, params![user_id.get(), expected_epoch], user_record)
-                .optional()?
-            else {
-                return Ok(EmailChangeOutcome::Stale);
-            };
+            let changed = tx.execute(
+                "UPDATE users SET pending_email_change = ?1 WHERE id = ?2",
+                params![change_id, user_id.get()],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            jobs::insert(&tx, &job)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %change.before.user.id))]
+    async fn change_email(&self, change: &EmailChange) -> Result<EmailChangeOutcome, StoreError> {
+        let change = change.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = change.before.user.id.get();
             let moved = tx.execute(
                 &format!(
-                    "UPDATE users SET email = ?1, email_key = ?2, is_verified = 1, {BUMP_SESSIONS_REVOKED_AT}
-                     WHERE id = ?3"
+                    "UPDATE users SET email = ?1, email_key = ?2, is_verified = 1, pending_email_change = NULL,
+                         password_version = password_version + 1, {BUMP_SESSIONS_REVOKED_AT}
+                     WHERE id = ?3 AND sessions_revoked_at = ?4 AND pending_email_change = ?5 AND email_key = ?6"
                 ),
-                params![new_email.as_str(), new_email.key(), user_id.get()],
+                params![
+                    change.new_email.as_str(),
+                    change.new_email.key(),
+                    id,
+                    change.expected_epoch,
+                    change.change_id,
+                    change.before.user.email.key()
+                ],
             );
             match moved {
+                Ok(0) => return Ok(EmailChangeOutcome::Stale),
                 Ok(_) => {}
                 Err(e)
                     if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
@@ -667,12 +706,10 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(e.into()),
             }
-            tx.execute(
-                "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
-                [user_id.get()],
-            )?;
+            tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [id])?;
+            jobs::insert(&tx, &change.notice)?;
             tx.commit()?;
-            Ok(EmailChangeOutcome::Changed { before: before.user })
+            Ok(EmailChangeOutcome::Changed)
         })
         .await
     }
@@ -692,18 +729,50 @@ impl Store for SqliteStore {
             if !found {
                 return Ok(false);
             }
-            tx.execute("DELETE FROM contacts WHERE user_id = ?1", [id])?;
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+            // The user's rows reference the user: they go in the same step (SQLite has no batch
+            // limit, and nobody sees a part); the job clears the abuse state.
+            jobs::delete_user_rows(&tx, id)?;
             tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
-            for key in &deletion.abuse_keys.login {
-                tx.execute("DELETE FROM login_attempts WHERE key = ?1", [key])?;
-            }
-            for key in &deletion.abuse_keys.email_sends {
-                tx.execute("DELETE FROM email_sends WHERE key = ?1", [key])?;
-            }
+            jobs::insert(&tx, &deletion.purge)?;
             tx.commit()?;
             Ok(true)
         })
         .await
+    }
+
+    async fn purge_user(
+        &self,
+        user_id: UserId,
+        abuse_keys: &AbuseKeys,
+        _deadline: tokio::time::Instant,
+    ) -> Result<PurgeProgress, StoreError> {
+        let keys = abuse_keys.clone();
+        self.call(move |conn| jobs::purge(conn, user_id, &keys)).await
+    }
+
+    async fn enqueue_job(&self, job: &JobRecord) -> Result<(), StoreError> {
+        let job = job.clone();
+        self.call(move |conn| jobs::insert(conn, &job)).await
+    }
+
+    async fn finish_job(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.call(move |conn| jobs::remove(conn, &id)).await
+    }
+
+    async fn replace_job(&self, id: &str, next: &JobRecord) -> Result<(), StoreError> {
+        let (id, next) = (id.to_owned(), next.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            jobs::remove(&tx, &id)?;
+            jobs::insert(&tx, &next)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pending_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        self.call(jobs::pending).await
     }
 }
