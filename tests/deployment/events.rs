@@ -10,11 +10,14 @@ use std::path::Path;
 
 use lambda_http::http::Method;
 use lambda_http::http::header::{AUTHORIZATION, HeaderValue};
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::App;
 use shared::config::{Config, Deployment};
 use shared::domain::UserId;
 use shared::http::run_handler;
+use shared::jobs::{
+    BatchItemFailure, BatchResponse, Job, JobRecord, Origin, StreamEvent, WORKER_FUNCTION, run_stream_batch,
+};
 use shared::routes::{Endpoint, resolve};
 
 use crate::{assert_same_set, workspace_root};
@@ -106,6 +109,7 @@ async fn every_event_goes_through_its_handler() {
     let files: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let mut events: BTreeSet<&str> = functions.clone();
     events.extend(FALLBACK_EVENTS.iter().map(|(name, _, _)| *name));
+    events.insert(WORKER_FUNCTION);
     assert_same_set(
         "the route table and the fallback events",
         &events,
@@ -224,6 +228,16 @@ async fn every_event_goes_through_its_handler() {
         "the contacts events did not run through delete-contact"
     );
 
+    // The events left jobs (the registration's email): the worker runs them as the table's
+    // stream delivers them.
+    let jobs = app.store.pending_jobs().await.expect("the pending jobs");
+    assert!(!jobs.is_empty(), "the register event left no job");
+    for job in &jobs {
+        let batch = run_stream_batch(&app, stream_event(job), far_deadline()).await;
+        assert_eq!(batch, BatchResponse::default(), "job {job:?} failed");
+    }
+    assert_eq!(app.store.pending_jobs().await.expect("the pending jobs"), vec![]);
+
     // Without PUBLIC_BASE_URL, the verification link points at the event's API Gateway domain.
     let link = format!("https://{EVENT_DOMAIN}/api/auth/confirmed_email/");
     let emails = outbox(&data_dir.path().join("outbox"));
@@ -231,6 +245,81 @@ async fn every_event_goes_through_its_handler() {
         emails.iter().any(|email| email.contains(&link)),
         "no email in the outbox links to {link}; {} email(s): {emails:#?}",
         emails.len()
+    );
+}
+
+/// A job item's `INSERT` as the table's stream delivers it to the worker (events/worker.json's
+/// shape).
+fn stream_event(job: &JobRecord) -> StreamEvent {
+    let pk = format!("JOB#{}", job.id);
+    let json = serde_json::to_string(job).expect("a job serializes");
+    serde_json::from_value(json!({"Records": [{
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"PK": {"S": pk}, "SK": {"S": "JOB"}},
+            "NewImage": {"PK": {"S": pk}, "SK": {"S": "JOB"}, "job": {"S": json}},
+            "SequenceNumber": "1",
+        },
+    }]}))
+    .expect("a stream event")
+}
+
+fn far_deadline() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(60)
+}
+
+/// events/worker.json is a stream event the worker takes: its job (a reset request for an
+/// unknown address) runs, sends nothing, and leaves no failure to deliver again.
+#[tokio::test]
+async fn the_worker_event_runs_its_job() {
+    let text =
+        std::fs::read_to_string(workspace_root().join("events/worker.json")).expect("events/worker.json");
+    let event: StreamEvent = serde_json::from_str(&text).expect("events/worker.json is a stream event");
+    assert_eq!(event.records.len(), 1);
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let app = app_on_embedded_store(data_dir.path()).await;
+    let batch = run_stream_batch(&app, event, far_deadline()).await;
+    assert_eq!(batch, BatchResponse::default());
+    assert!(outbox(&data_dir.path().join("outbox")).is_empty());
+}
+
+/// A job item the worker cannot read is reported by its sequence number (delivered again, then
+/// dead-lettered), and the records after it are left for the redelivery.
+#[tokio::test]
+async fn a_malformed_job_is_reported_for_redelivery() {
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let app = app_on_embedded_store(data_dir.path()).await;
+    let record = |sequence: &str, job: &str| {
+        json!({"eventName": "INSERT", "dynamodb": {
+            "Keys": {"PK": {"S": "JOB#x"}, "SK": {"S": "JOB"}},
+            "NewImage": {"PK": {"S": "JOB#x"}, "SK": {"S": "JOB"}, "job": {"S": job}},
+            "SequenceNumber": sequence,
+        }})
+    };
+    let good = serde_json::to_string(&JobRecord::new(Job::PasswordReset {
+        email: "nobody@example.com".into(),
+        origin: Origin {
+            links_base: "http://localhost".into(),
+            issuer: "http://localhost".into(),
+            source_ip: None,
+            user_agent: None,
+            request_id: None,
+        },
+    }))
+    .unwrap();
+    let event: StreamEvent = serde_json::from_value(json!({"Records": [
+        record("1", &good),
+        record("2", "{not json"),
+        record("3", &good),
+    ]}))
+    .unwrap();
+    let batch = run_stream_batch(&app, event, far_deadline()).await;
+    assert_eq!(
+        batch.batch_item_failures,
+        vec![BatchItemFailure {
+            item_identifier: "2".into()
+        }]
     );
 }
 

@@ -4,6 +4,7 @@
 
 mod cfn;
 mod events;
+mod jobs;
 mod keys;
 mod openapi;
 mod permissions;

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use shared::config::{Config, Deployment, MailerKind, StoreKind};
+use shared::jobs::WORKER_FUNCTION;
 use shared::routes::{Endpoint, FALLBACK_FUNCTION};
 
 use crate::assert_same_set;
@@ -20,17 +21,19 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 29] = [
-    ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], true),
+const EXPECTED: [(&str, u64, &[&str], bool); 30] = [
+    // Every email is a job (PutItem in the change's transaction) that the worker sends.
+    ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
     // The session's transaction checks the user is as read (ConditionCheckItem).
     ("login",               ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("refresh-token",       SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
     ("confirm-email",       SMALLEST_MB, &["GetItem", "UpdateItem"], false),
-    // Reads the user, moves the email (and its guard) to the new address and revokes every
-    // session; the notice to the old address is within its email throttle.
-    ("confirm-email-change", SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], true),
-    ("request-email",       SMALLEST_MB, &["GetItem", "PutItem"], true),
-    ("reset-password",      SMALLEST_MB, &["GetItem", "PutItem"], true),
+    // Reads the user, moves the email (and its guard) to the new address, revokes every session
+    // and writes the notice job, in one transaction.
+    ("confirm-email-change", SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // Only write a job: known and unknown addresses cost the same (the worker looks them up).
+    ("request-email",       SMALLEST_MB, &["PutItem"], false),
+    ("reset-password",      SMALLEST_MB, &["PutItem"], false),
     // Only checks the reset token's signature: no store, no email.
     ("reset-password-form", SMALLEST_MB, &[], false),
     ("set-password",        ONE_VCPU_MB, &["GetItem", "UpdateItem"], false),
@@ -41,12 +44,12 @@ const EXPECTED: [(&str, u64, &[&str], bool); 29] = [
     // Verifies the current password (bcrypt; the username's login backoff), hashes the new one,
     // revokes every session and writes a new one.
     ("change-password",     ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
-    // Verifies the password (bcrypt; login backoff), checks the new address is free, and mails
-    // the new address within its email throttle.
-    ("change-email",        ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], true),
-    // Verifies the password (bcrypt; login backoff), then deletes the user, its guards, sessions
-    // and contacts: a Query for them, BatchWriteItem to delete them.
-    ("delete-account",      ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"], false),
+    // Verifies the password (bcrypt; login backoff), checks the new address is free, records the
+    // pending change and writes the link's job.
+    ("change-email",        ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // Verifies the password (bcrypt; login backoff), then deletes the user and its guards and
+    // writes the purge job, in one transaction.
+    ("delete-account",      ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     // Reads the user and queries its sessions.
     ("list-sessions",       SMALLEST_MB, &["GetItem", "Query"], false),
     // Reads the session, then revokes it.
@@ -71,11 +74,19 @@ const EXPECTED: [(&str, u64, &[&str], bool); 29] = [
     ("fallback",            SMALLEST_MB, &[], false),
     // Serves the public keys it read at cold start.
     ("jwks",                SMALLEST_MB, &[], false),
+    // The background jobs: looks addresses up and claims email sends, purges a deleted user's
+    // partition (Query, BatchWriteItem), deletes or replaces its job; the only function that
+    // sends email. Not bcrypt: a little more memory than the smallest for the purge's batches.
+    ("worker",              WORKER_MB,   &["GetItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"], true),
 ];
+
+/// The worker's memory: network-bound, but a purge keeps 200 deletes in flight.
+const WORKER_MB: u64 = 256;
 
 fn expected_cover_the_route_table() {
     let mut functions: BTreeSet<&str> = Endpoint::ALL.iter().map(|e| e.function_name()).collect();
     functions.insert(FALLBACK_FUNCTION);
+    functions.insert(WORKER_FUNCTION);
     let expected: BTreeSet<&str> = EXPECTED.iter().map(|(name, ..)| *name).collect();
     assert_same_set(
         "the route table and the fallback",
@@ -90,8 +101,9 @@ fn every_function_has_exactly_its_dynamodb_and_ses_permissions() {
     expected_cover_the_route_table();
     let template = Template::load();
     let table_arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
-    let ses_identities =
-        json!({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"});
+    // Only the sender's own identity, never `identity/*`.
+    let ses_identities = json!({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromIdentity}"});
+    let dead_letters = json!({"Fn::GetAtt": ["JobDeadLetterQueue", "Arn"]});
 
     for (name, _, dynamodb, sends_email) in EXPECTED {
         let function = template.function(name);
@@ -116,6 +128,8 @@ fn every_function_has_exactly_its_dynamodb_and_ses_permissions() {
                         "{id}: ses:{action} on other resources"
                     );
                     granted_ses.insert(action);
+                } else if action == "sqs:SendMessage" && name == WORKER_FUNCTION {
+                    assert_eq!(statement["Resource"], dead_letters, "{id}: sqs beyond its DLQ");
                 } else if action.starts_with("secretsmanager:") {
                     // The key split has its own test (keys.rs).
                 } else {

@@ -1,8 +1,15 @@
 """Drives `sam local` (and `cargo lambda watch`) as a user would, for tests/sam/run.
 
     sam_local.py prepare ENDPOINT TABLE SENDER ENV_JSON PUBLIC_BASE  # table, SES identity, env file
-    sam_local.py invoke-all                              # sam local invoke, every function
-    sam_local.py flow BASE_URL (moto ENDPOINT | outbox DIR) # the user flow over HTTP
+    sam_local.py invoke-all OVERRIDES ENV_JSON              # sam local invoke, every function
+    sam_local.py flow BASE_URL moto ENDPOINT json404 TABLE OVERRIDES ENV_JSON  # the user flow over
+    sam_local.py flow BASE_URL outbox DIR 404 DATABASE                         # HTTP, and its jobs
+
+Deployed, the table's stream invokes the worker function with each new job item (template.yaml's
+WorkerFunction). Locally nothing does, so the flow plays the event source mapping: it reads the
+new job items (moto's DynamoDB stream, or the SQLite `jobs` table under `cargo lambda watch`),
+keeps what the template's filter keeps, and invokes the worker with that stream event
+(`sam local invoke WorkerFunction`, or `cargo lambda invoke worker`).
 
 Standard library plus boto3 (in the venv through moto)."""
 
@@ -62,6 +69,7 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
     address = re.search(r"<([^>]+)>", sender).group(1)
     session.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=address)
@@ -144,6 +152,8 @@ EXPECTED = {
         ("fallback", 404, {"detail": "Not Found"}),
         ("fallback-405", 405, {"detail": "Method Not Allowed"}),
     ],
+    # A stream event, not an HTTP one: its answer is the batch's failures (none).
+    "worker": [("worker", None, {"batchItemFailures": []})],
 }
 
 
@@ -166,10 +176,14 @@ def invoke_one(logical_id: str, event: str, status: int, check, overrides: str, 
     # sam local invoke exits 0 even when the function crashed: judge by stdout alone.
     try:
         response = json.loads(run.stdout.strip().splitlines()[-1])
-        body = response.get("body", "")
-        content_type = (response.get("headers") or {}).get("content-type", "")
-        parsed = json.loads(body) if content_type.startswith("application/json") else body
-        ok = response.get("statusCode") == status and (check(parsed) if callable(check) else parsed == check)
+        if status is None:
+            # Not an HTTP event: the answer itself is checked.
+            ok = response == check
+        else:
+            body = response.get("body", "")
+            content_type = (response.get("headers") or {}).get("content-type", "")
+            parsed = json.loads(body) if content_type.startswith("application/json") else body
+            ok = response.get("statusCode") == status and (check(parsed) if callable(check) else parsed == check)
     except Exception as error:  # noqa: BLE001 - reported with the whole output
         ok, response = False, f"{error!r}"
     print(f"  sam local invoke {logical_id} --event events/{event}.json: "
@@ -226,6 +240,81 @@ class Http:
             return status, text
 
 
+# --- the event source mapping, played locally -------------------------------------------------
+
+
+JOB_PATTERN = {"eventName": ["INSERT"], "prefix": "JOB#"}
+
+
+def stream_record(pk: str, job_json: str, sequence: str) -> dict:
+    """A job item's INSERT as Lambda delivers it from a DynamoDB stream."""
+    keys = {"PK": {"S": pk}, "SK": {"S": "JOB"}}
+    return {
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {"Keys": keys, "NewImage": {**keys, "job": {"S": job_json}}, "SequenceNumber": sequence},
+    }
+
+
+class MotoStream:
+    """New job items from moto's DynamoDB stream of TABLE, each invoked on the worker with
+    `sam local invoke` (the event source's filter: INSERTs of `JOB#` items)."""
+
+    def __init__(self, endpoint: str, table: str, overrides: str, env_json: str) -> None:
+        import boto3
+
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+        self.streams = session.client("dynamodbstreams", endpoint_url=endpoint)
+        arn = session.client("dynamodb", endpoint_url=endpoint).describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.overrides, self.env_json = overrides, env_json
+
+    def pump(self) -> int:
+        answer = self.streams.get_records(ShardIterator=self.iterator)
+        self.iterator = answer["NextShardIterator"]
+        records = [
+            stream_record(r["dynamodb"]["Keys"]["PK"]["S"], r["dynamodb"]["NewImage"]["job"]["S"], r["dynamodb"]["SequenceNumber"])
+            for r in answer["Records"]
+            if r["eventName"] in JOB_PATTERN["eventName"] and r["dynamodb"]["Keys"]["PK"]["S"].startswith(JOB_PATTERN["prefix"])
+        ]
+        if records:
+            invoke_worker(["sam", "local", "invoke", "WorkerFunction", "--skip-pull-image",
+                           "--parameter-overrides", self.overrides, "--env-vars", self.env_json], records)
+        return len(records)
+
+
+class SqliteJobs:
+    """Jobs from the SQLite store under `cargo lambda watch`, invoked with `cargo lambda invoke`."""
+
+    def __init__(self, database: str) -> None:
+        self.database, self.seen = database, set()
+
+    def pump(self) -> int:
+        import sqlite3
+
+        with sqlite3.connect(self.database) as db:
+            rows = db.execute("SELECT id, body FROM jobs ORDER BY created_at, rowid").fetchall()
+        records = [stream_record(f"JOB#{id}", body, str(n)) for n, (id, body) in enumerate(rows) if id not in self.seen]
+        self.seen.update(id for id, _ in rows)
+        if records:
+            invoke_worker([str(VENV_BIN / "cargo-lambda"), "lambda", "invoke", "worker"], records)
+        return len(records)
+
+
+def invoke_worker(command: list[str], records: list[dict]) -> None:
+    event = ROOT / "target/sam/worker-event.json"
+    event.write_text(json.dumps({"Records": records}))
+    flag = "--event" if command[0] == "sam" else "--data-file"
+    if command[0] == "sam":
+        command[0] = str(VENV_BIN / "sam")
+    run = subprocess.run([*command, flag, str(event)], capture_output=True, text=True, cwd=ROOT)
+    lines = run.stdout.strip().splitlines()
+    answer = json.loads(lines[-1]) if lines else None
+    assert answer == {"batchItemFailures": []}, f"the worker failed: {run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+    print(f"  worker: {len(records)} job(s) done", flush=True)
+
+
 def moto_link(endpoint: str, to: str, marker: str) -> str:
     for _ in range(50):
         with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as answer:
@@ -251,7 +340,7 @@ def outbox_link(directory: str, to: str, marker: str) -> str:
     raise AssertionError(f"no email to {to} with {marker} in {directory}")
 
 
-def flow(base: str, mail: str, where: str, unknown_status: int | None, json_errors: bool) -> None:
+def flow(base: str, mail: str, where: str, unknown_status: int | None, json_errors: bool, jobs) -> None:
     http = Http(base)
     suffix = str(int(time.time() * 1000))
     username, address = f"flow{suffix}", f"flow{suffix}@example.com"
@@ -267,6 +356,7 @@ def flow(base: str, mail: str, where: str, unknown_status: int | None, json_erro
 
     user = step("register", 201, "POST", "/api/auth/register", body={"username": username, "email": address, "password": PASSWORD})
     assert user["username"] == username
+    assert jobs.pump() == 1, "register wrote no job"
     link = (moto_link if mail == "moto" else outbox_link)(where, address, "/api/auth/confirmed_email/")
     assert link.startswith(http.base + "/api/auth/confirmed_email/"), f"the email links elsewhere: {link}"
     token = link.rsplit("/", 1)[1]
@@ -305,9 +395,10 @@ def main() -> None:
     elif command == "invoke-all":
         invoke_all(*args)
     elif command == "flow":
-        base, mail, where, unknown = args
+        base, mail, where, unknown, *source = args
+        jobs = MotoStream(where, *source) if mail == "moto" else SqliteJobs(*source)
         # "json404": the contract's JSON 404; "404": any 404 (cargo-lambda watch's own text).
-        flow(base, mail, where, int(unknown.removeprefix("json")), unknown.startswith("json"))
+        flow(base, mail, where, int(unknown.removeprefix("json")), unknown.startswith("json"), jobs)
     else:
         raise SystemExit(f"unknown command {command}")
 
