@@ -319,6 +319,8 @@ async fn every_auth_event_is_audited_with_its_caller_and_no_secret_is_logged() {
     app.refresh(&tokens.refresh).await; // reuse: the session is revoked
     app.post_json("/api/auth/reset-password", json!({"email": "john@example.com"}))
         .await;
+    // Each request's job records its event: one at a time, for the order below.
+    app.settle().await;
     app.post_json("/api/auth/reset-password", json!({"email": "nobody@example.com"}))
         .await;
     let reset = app.reset_token("john@example.com").await;

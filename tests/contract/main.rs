@@ -7,6 +7,7 @@ mod account_purge;
 mod account_races;
 mod connections;
 mod contacts;
+mod credential_links;
 mod docs;
 mod email_verification;
 mod http_conventions;

@@ -17,6 +17,9 @@ pub use proxy::Proxy;
 /// A password that passes every rule.
 pub const PASSWORD: &str = "correct-horse-battery-staple";
 
+const SETTLE_POLL: Duration = Duration::from_millis(50);
+const SETTLE_POLLS: usize = 600;
+
 /// The `User-Agent` of every request the harness sends (the audit trail records it).
 pub const USER_AGENT: &str = "ucontact-tests/1";
 
@@ -372,7 +375,9 @@ impl Server {
     }
 
     /// Everything the server has logged so far.
+    /// The server's log so far, once every background job it queued has ended.
     pub fn log(&self) -> String {
+        self.settle_blocking();
         std::fs::read_to_string(self.data_dir().join("server.log")).unwrap_or_default()
     }
 
@@ -460,10 +465,50 @@ impl Server {
     /// Every email this server sent, oldest first: the `.eml` outbox, or what the emulator's SES
     /// recorded from this server's sender address.
     pub async fn outbox(&self) -> Vec<Email> {
+        self.settle().await;
         match self.backend() {
             Backend::Embedded => self.eml_outbox(),
             Backend::Aws => self.ses_outbox().await,
         }
+    }
+
+    /// Waits until every background job the server has queued (emails, purges: they run right
+    /// after the answer) has ended, as its log tells.
+    pub async fn settle(&self) {
+        for _ in 0..SETTLE_POLLS {
+            if self.jobs_ended() {
+                return;
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+        self.jobs_stuck();
+    }
+
+    /// [`Server::settle`] for synchronous callers (the server is another process).
+    fn settle_blocking(&self) {
+        for _ in 0..SETTLE_POLLS {
+            if self.jobs_ended() {
+                return;
+            }
+            std::thread::sleep(SETTLE_POLL);
+        }
+        self.jobs_stuck();
+    }
+
+    fn jobs_stuck(&self) -> ! {
+        let text = std::fs::read_to_string(self.data_dir().join("server.log")).unwrap_or_default();
+        let jobs: Vec<&str> = text.lines().filter(|l| l.contains("job")).collect();
+        panic!("background jobs still running after 30 s; the log's job lines: {jobs:#?}");
+    }
+
+    fn jobs_ended(&self) -> bool {
+        let text = std::fs::read_to_string(self.data_dir().join("server.log")).unwrap_or_default();
+        // This run's part of the log (a restarted server appends to it).
+        let text = text
+            .rfind("\"message\":\"starting\"")
+            .map_or(&text[..], |at| &text[at..]);
+        let count = |message: &str| text.matches(&format!("\"message\":\"{message}\"")).count();
+        count("job queued") == count("job done") + count("job gave up")
     }
 
     fn eml_outbox(&self) -> Vec<Email> {
