@@ -57,7 +57,7 @@ pub struct Load {
     pub cores: usize,
 }
 
-struct LocalServer {
+pub(crate) struct LocalServer {
     child: Child,
     base: String,
     data: tempfile::TempDir,
@@ -71,7 +71,7 @@ impl Drop for LocalServer {
 }
 
 impl LocalServer {
-    fn start(bins: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn start(bins: &Path) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let log = std::fs::File::create(data.path().join("server.log"))?;
         let mut child = Command::new(bins.join("ucontact-local"))
@@ -95,12 +95,23 @@ impl LocalServer {
         Ok(Self { child, base, data })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    /// The newest link in the outbox that starts with `prefix`.
+    /// The newest link in the outbox that starts with `prefix`, waiting a little for it: emails
+    /// are written by a job right after the answer (shared::jobs).
     fn link(&self, prefix: &str) -> anyhow::Result<String> {
+        for _ in 0..100 {
+            if let Ok(link) = self.outbox_link(prefix) {
+                return Ok(link);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.outbox_link(prefix)
+    }
+
+    fn outbox_link(&self, prefix: &str) -> anyhow::Result<String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.data.path().join("outbox"))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "eml"))
@@ -122,12 +133,20 @@ impl LocalServer {
     }
 }
 
-async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<reqwest::Response> {
+pub(crate) async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: Value,
+) -> anyhow::Result<reqwest::Response> {
     Ok(client.post(url).json(&body).send().await?)
 }
 
 /// Registers and verifies a user.
-async fn verified_user(server: &LocalServer, client: &reqwest::Client, username: &str) -> anyhow::Result<()> {
+pub(crate) async fn verified_user(
+    server: &LocalServer,
+    client: &reqwest::Client,
+    username: &str,
+) -> anyhow::Result<()> {
     let answer = post_json(
         client,
         &server.url("/api/auth/register"),

@@ -8,12 +8,15 @@
 //! 4. bcrypt overhead of login and register; 5. starvation of guarded reads during logins;
 //! 6. DynamoDB requests per route, counted by an SDK interceptor against moto ([`round_trips`]);
 //! 7. a cost model from the measured durations and the template's memory sizes ([`report`]);
-//! 8. what the signing keys cost: sign and verify per token, key-store loads ([`keys`]).
+//! 8. what the signing keys cost: sign and verify per token, key-store loads ([`keys`]);
+//! 9. whether timing tells known and unknown addresses apart ([`oracle`]).
 //!
 //! `--smoke` runs every section with tiny counts (scripts/test does, so the bench can't rot).
 
 mod keys;
+mod leading_keys;
 mod load;
+mod oracle;
 mod report;
 mod round_trips;
 mod runtime_api;
@@ -37,7 +40,7 @@ pub struct Options {
     pub smoke: bool,
     /// Skip the in-process round-trip count (it measures this checkout's code, not `--bins`).
     pub no_trips: bool,
-    /// Only these sections (`cold`, `sizes`, `trips`, `load`, `keys`); all when empty.
+    /// Only these sections (`cold`, `sizes`, `trips`, `load`, `keys`, `oracle`); all when empty.
     pub only: Vec<String>,
     /// Only these functions in the cold-start and size tables (a partial run); all when empty.
     pub functions: Vec<String>,
@@ -121,6 +124,10 @@ async fn main() -> anyhow::Result<()> {
     if options.runs("load") {
         eprintln!("==> local server under wrk");
         report.load = Some(load::run(&options).await?);
+    }
+    if options.runs("oracle") {
+        eprintln!("==> known and unknown addresses: latency side by side");
+        report.oracle = oracle::run(&options).await?;
     }
     if options.runs("keys") {
         eprintln!("==> signing keys: sign and verify per token, key-store loads");

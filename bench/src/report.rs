@@ -38,6 +38,16 @@ fn median(values: &[f64]) -> f64 {
     spread(values).1
 }
 
+/// The `q` quantile (0..=1) by nearest rank.
+pub fn percentile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n => sorted[((n as f64 * q).ceil() as usize).clamp(1, n) - 1],
+    }
+}
+
 /// A goal's verdict, as the tables print it.
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "**missed**" }
@@ -126,6 +136,7 @@ pub struct Report {
     pub trips: Vec<Trips>,
     pub load: Option<Load>,
     pub keys: Option<crate::keys::KeyCosts>,
+    pub oracle: Vec<crate::oracle::Oracle>,
 }
 
 impl Report {
@@ -165,6 +176,7 @@ impl Report {
             trips: Vec::new(),
             load: None,
             keys: None,
+            oracle: Vec::new(),
         }
     }
 
@@ -212,7 +224,37 @@ impl Report {
         if let Some(keys) = &self.keys {
             self.keys_table(&mut md, keys);
         }
+        if !self.oracle.is_empty() {
+            self.oracle_table(&mut md);
+        }
         md
+    }
+
+    fn oracle_table(&self, md: &mut String) {
+        let _ = writeln!(
+            md,
+            "## Known and unknown addresses: what timing tells
+
+`ucontact-local` (this build, SQLite, one client): requests for a registered address and for an \
+unknown one, alternating, one at a time, {} of each per route. Both only write a job; the job \
+(after the answer) looks the address up and sends the link.
+
+| route | known: median / p90 ms | unknown: median / p90 ms |
+|---|---|---|",
+            self.oracle.first().map_or(0, |o| o.known_ms.len())
+        );
+        for row in &self.oracle {
+            let _ = writeln!(
+                md,
+                "| `POST {}` | {:.3} / {:.3} | {:.3} / {:.3} |",
+                row.route,
+                percentile(&row.known_ms, 0.5),
+                percentile(&row.known_ms, 0.9),
+                percentile(&row.unknown_ms, 0.5),
+                percentile(&row.unknown_ms, 0.9),
+            );
+        }
+        md.push('\n');
     }
 
     fn keys_table(&self, md: &mut String, keys: &crate::keys::KeyCosts) {

@@ -1,8 +1,14 @@
 //! DynamoDB requests per route: the routes' own handlers run in-process on the DynamoDB adapter,
 //! whose client carries an SDK interceptor counting every request sent (retries included), against
-//! moto. Emails are captured in memory instead of sent, to read the links in them.
+//! moto. The jobs each route writes then run as the worker function runs them (shared::jobs), in
+//! rows of their own. Emails are captured in memory instead of sent, to read the links in them.
+//!
+//! The interceptor also records the partition keys each request names, and the run ends by
+//! checking them against template.yaml: every function's policy limits `dynamodb:LeadingKeys` to
+//! the key families it uses, and a key outside them would be refused when deployed (moto does not
+//! enforce IAM, so this is where a missing family shows).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -18,17 +24,49 @@ use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::{Value, json};
 use shared::App;
 use shared::config::{Config, Deployment, TokenLifetimes};
+use shared::jobs::{self, WORKER_FUNCTION};
 use shared::keys::KeyNeeds;
 use shared::keys::secrets_manager::SecretsManagerKeyStore;
 use shared::mail::{MailError, Mailer, OutgoingEmail};
 use shared::routes::{Endpoint, route};
 use shared::store::dynamodb::DynamoStore;
 
-use crate::Options;
+use crate::{Options, leading_keys};
 
-/// Counts the requests a client sends.
+/// Counts the requests a client sends, and records the partition keys they name.
 #[derive(Debug, Clone, Default)]
-struct RequestCounter(Arc<AtomicUsize>);
+struct RequestCounter(Arc<AtomicUsize>, Arc<Mutex<BTreeSet<String>>>);
+
+impl RequestCounter {
+    /// The count and the keys since the last call, both reset.
+    fn take(&self) -> (usize, BTreeSet<String>) {
+        let keys = self
+            .1
+            .lock()
+            .map(|mut k| std::mem::take(&mut *k))
+            .unwrap_or_default();
+        (self.0.swap(0, Ordering::SeqCst), keys)
+    }
+}
+
+/// Every partition key a DynamoDB request body names: `"PK": {"S": ...}` anywhere (items, keys,
+/// batches, transactions), and a query's `:pk` value.
+fn partition_keys(value: &Value, into: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (name, inner) in map {
+                if (name == "PK" || name == ":pk")
+                    && let Some(key) = inner["S"].as_str()
+                {
+                    into.insert(key.to_owned());
+                }
+                partition_keys(inner, into);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| partition_keys(item, into)),
+        _ => {}
+    }
+}
 
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
@@ -37,11 +75,17 @@ impl Intercept for RequestCounter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.fetch_add(1, Ordering::SeqCst);
+        if let Some(body) = context.request().body().bytes()
+            && let Ok(body) = serde_json::from_slice::<Value>(body)
+            && let Ok(mut keys) = self.1.lock()
+        {
+            partition_keys(&body, &mut keys);
+        }
         Ok(())
     }
 }
@@ -108,6 +152,8 @@ struct Flow {
     counter: RequestCounter,
     mailer: Arc<CapturingMailer>,
     rows: Vec<Trips>,
+    /// Per function, the partition keys its requests named.
+    keys: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Flow {
@@ -134,20 +180,50 @@ impl Flow {
         };
         let (resolved, request) = route(builder.body(body)?).map_err(|_| anyhow!("no route for {path}"))?;
         assert_eq!(resolved, endpoint);
-        self.counter.0.store(0, Ordering::SeqCst);
+        self.counter.take();
         let response = endpoint.call(&self.app, request).await;
-        let requests = self.counter.0.load(Ordering::SeqCst);
+        let (requests, keys) = self.counter.take();
         let status = response.status().as_u16();
         if status >= 500 {
             bail!("{}: {status}", endpoint.function_name());
         }
+        let function = endpoint.function_name();
+        self.keys.entry(function.to_owned()).or_default().extend(keys);
         self.rows.push(Trips {
-            function: endpoint.function_name().to_owned(),
+            function: function.to_owned(),
             requests,
             goal: goal(endpoint),
             status,
         });
-        Ok(serde_json::from_slice(response.body()).unwrap_or(Value::Null))
+        let body = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
+        self.run_jobs().await?;
+        Ok(body)
+    }
+
+    /// Runs the jobs the last route wrote, one at a time, as the worker function runs what the
+    /// table's stream delivers: a row per job, named by its kind.
+    async fn run_jobs(&mut self) -> anyhow::Result<()> {
+        // The scan stands in for the stream: not the worker's requests.
+        let pending = self.app.store.pending_jobs().await?;
+        for job in pending {
+            self.counter.take();
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+            jobs::run(&self.app, &job, deadline)
+                .await
+                .map_err(|e| anyhow!("job {}: {e:?}", job.job.kind()))?;
+            let (requests, keys) = self.counter.take();
+            self.keys
+                .entry(WORKER_FUNCTION.to_owned())
+                .or_default()
+                .extend(keys);
+            self.rows.push(Trips {
+                function: format!("{WORKER_FUNCTION} ({})", job.job.kind()),
+                requests,
+                goal: None,
+                status: 200,
+            });
+        }
+        Ok(())
     }
 
     /// Logs in again (the first login's row already counts login): the refresh and access tokens.
@@ -232,6 +308,7 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
         counter,
         mailer,
         rows: Vec::new(),
+        keys: BTreeMap::new(),
     };
     let json = |value: Value| Some(("application/json", value.to_string()));
     let form = |pairs: &[(&str, &str)]| {
@@ -445,5 +522,6 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
             row.function, row.requests, row.status
         );
     }
+    leading_keys::check(&flow.keys)?;
     Ok(flow.rows)
 }

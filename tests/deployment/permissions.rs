@@ -121,6 +121,18 @@ fn every_function_has_exactly_its_dynamodb_and_ses_permissions() {
                         statement["Resource"], table_arn,
                         "{id}: dynamodb:{action} beyond the table"
                     );
+                    // Only named key families (bench/run checks them against the keys each
+                    // function's requests use): never the whole table.
+                    let families = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                        .as_array()
+                        .unwrap_or_else(|| {
+                            panic!("{id}: dynamodb:{action} without a dynamodb:LeadingKeys condition")
+                        });
+                    assert!(
+                        !families.is_empty()
+                            && families.iter().all(|f| f.as_str().is_some_and(|f| f.len() > 1)),
+                        "{id}: LeadingKeys {families:?}"
+                    );
                     granted_dynamodb.insert(action);
                 } else if let Some(action) = action.strip_prefix("ses:") {
                     assert_eq!(
