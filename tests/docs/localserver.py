@@ -9,6 +9,7 @@ import email.policy
 import json
 import os
 import re
+import time
 import subprocess
 import tempfile
 import urllib.error
@@ -86,13 +87,16 @@ class LocalServer:
         assert status == 200, (status, text)
 
     def _verification_link(self, address: str) -> str:
-        for path in sorted((self.data_dir / "outbox").glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if message["To"] and address in message["To"]:
-                text = message.get_body(preferencelist=("plain",)).get_content()
-                match = re.search(r"\S*/api/auth/confirmed_email/\S+", text)
-                if match:
-                    return match.group(0)
+        # The email is written by a job right after the answer: wait for it a little.
+        for _ in range(100):
+            for path in sorted((self.data_dir / "outbox").glob("*.eml")):
+                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                if message["To"] and address in message["To"]:
+                    text = message.get_body(preferencelist=("plain",)).get_content()
+                    match = re.search(r"\S*/api/auth/confirmed_email/\S+", text)
+                    if match:
+                        return match.group(0)
+            time.sleep(0.05)
         raise AssertionError(f"no verification email to {address} in the outbox")
 
     def access_token(self, username: str) -> str:
