@@ -33,7 +33,7 @@
 //!
 //! Files: this one holds the table, keys and shared write helpers; [`users`] the users and
 //! sessions, [`account`] the signed-in user's self-service (session list, password and email
-//! changes), [`purge`] the deletion, [`abuse`] the backoff and send-count state, [`contacts`] the
+//! changes), [`liveness`] whether an access token's session is still live, [`purge`] the deletion, [`abuse`] the backoff and send-count state, [`contacts`] the
 //! contacts.
 
 use std::collections::HashMap;
@@ -62,6 +62,7 @@ use schema::{PARTITION_KEY as PK, SORT_KEY as SK, TTL_ATTRIBUTE as TTL};
 mod abuse;
 mod account;
 mod contacts;
+mod liveness;
 mod purge;
 mod users;
 

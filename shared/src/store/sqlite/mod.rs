@@ -14,10 +14,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 mod contacts;
+mod liveness;
 
 use super::{
     CreateUserError, EmailChangeOutcome, NewSession, NewUser, PasswordChange, Rotation, RotationOutcome,
-    SessionInfo, Store, StoreError, UserDeletion, Verification,
+    SessionEnd, SessionInfo, Store, StoreError, UserDeletion, Verification,
 };
 use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
 use crate::throttle::{AttemptState, EmailThrottle, Gate, LoginBackoff, STATE_RETENTION_SECONDS, SendState};
@@ -534,35 +535,18 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
-        let session_id = session_id.to_owned();
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE sessions SET revoked = 1 WHERE id = ?1 AND user_id = ?2",
-                params![session_id, user_id.get()],
-            )?;
-            Ok(())
-        })
-        .await
+    async fn end_session_of_user(&self, user_id: UserId, session_id: &str) -> Result<bool, StoreError> {
+        self.end_session_if_user_exists(user_id, session_id).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
-                [user_id.get()],
-            )?;
-            // A login that read the user before this point can no longer create its session.
-            tx.execute(
-                &format!("UPDATE users SET {BUMP_SESSIONS_REVOKED_AT} WHERE id = ?1"),
-                [user_id.get()],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+    async fn revoke_all_sessions_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.revoke_all_from(user_id, own_session_id, now).await
     }
 
     async fn sessions(&self, user_id: UserId, now: i64) -> Result<Option<Vec<SessionInfo>>, StoreError> {
@@ -582,17 +566,24 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn end_session(&self, user_id: UserId, session_id: &str, now: i64) -> Result<bool, StoreError> {
-        let session_id = session_id.to_owned();
-        self.call(move |conn| {
-            let ended = conn.execute(
-                "UPDATE sessions SET revoked = 1
-                 WHERE id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at >= ?3",
-                params![session_id, user_id.get(), now],
-            )?;
-            Ok(ended == 1)
-        })
-        .await
+    async fn end_session_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<SessionEnd, StoreError> {
+        self.end_session_on_behalf(user_id, own_session_id, session_id, now)
+            .await
+    }
+
+    async fn user_in_session(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.user_in_live_session(user_id, session_id, now).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %change.session.user_id))]
