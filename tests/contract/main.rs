@@ -9,6 +9,7 @@ mod connections;
 mod contacts;
 mod docs;
 mod email_verification;
+mod ended_sessions;
 mod http_conventions;
 mod login;
 mod password_reset;
