@@ -172,9 +172,13 @@ async fn changes(app: &Server, account: &Account, password: &str, live: &Tokens)
 /// Every route, each with its own user whose session ended as `ending` says: 401, and nothing
 /// changed.
 async fn assert_ended_sessions_are_refused(ending: Ending) {
-    // The sessions' lifetime: long enough for a route's checks, for the expiry case.
+    // For the expiry case, sessions long enough for a route's checks, and kept-alive connections
+    // that outlast the wait for their end (the default 5 s would close them just as the harness
+    // reuses them).
     let settings = match ending {
-        Ending::Expired => Settings::default().with("REFRESH_JWT_EXPIRATION_SECONDS", "4"),
+        Ending::Expired => Settings::default()
+            .with("REFRESH_JWT_EXPIRATION_SECONDS", "4")
+            .with("KEEP_ALIVE_TIMEOUT_SECONDS", "30"),
         _ => Settings::default(),
     };
     let app = Server::start_with(settings).await;
