@@ -492,6 +492,9 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
         )
         .await?;
     let (refresh, access) = token_pair(&tokens)?;
+    // Everywhere first: a token of a session that has ended cannot log out everywhere.
+    flow.call(Endpoint::LogoutAll, "/api/auth/logout-all", None, Some(&access))
+        .await?;
     flow.call(
         Endpoint::Logout,
         "/api/auth/logout",
@@ -499,8 +502,6 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
         None,
     )
     .await?;
-    flow.call(Endpoint::LogoutAll, "/api/auth/logout-all", None, Some(&access))
-        .await?;
     // The docs serve what is compiled in: no store request at all.
     flow.call(Endpoint::Openapi, "/openapi.json", None, None).await?;
     flow.call(Endpoint::Docs, "/docs", None, None).await?;

@@ -14,15 +14,11 @@ use crate::domain::{Email, LoginIdentifier, Password, UserId, UserRecord};
 use crate::jobs::{Job, JobRecord, Origin};
 use crate::password_policy;
 use crate::store::{
-    AbuseKeys, EmailChange, EmailChangeOutcome, NewSession, PasswordChange, SessionInfo, SessionPrecondition,
-    UserDeletion,
+    AbuseKeys, EmailChange, EmailChangeOutcome, NewSession, PasswordChange, SessionEnd, SessionInfo,
+    SessionPrecondition, UserDeletion,
 };
 use crate::throttle::Gate;
 use crate::tokens::InvalidToken;
-
-/// How often a password change is tried again when only the revocation epoch moved under it (a
-/// concurrent logout-all): the password it checked is still the password.
-const CHANGE_ATTEMPTS: usize = 3;
 
 /// A live session, and whether the request's own access token belongs to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +31,18 @@ pub struct ListedSession {
 async fn signed_in(app: &App, user_id: UserId) -> Result<UserRecord, AuthError> {
     app.store
         .user_by_id(user_id)
+        .await?
+        .ok_or(AuthError::InvalidAccessToken)
+}
+
+/// The user of a valid access token whose session is still live, in one read, or 401: the
+/// routes that manage the account take no token of a session that has ended (revoked, logged
+/// out, ended by a logout-all, a reset, a password or email change, or expired), though other
+/// routes accept it until it expires.
+async fn in_live_session(app: &App, user_id: UserId, session_id: &str) -> Result<UserRecord, AuthError> {
+    let now = app.clock.now().timestamp();
+    app.store
+        .user_in_session(user_id, session_id, now)
         .await?
         .ok_or(AuthError::InvalidAccessToken)
 }
@@ -88,33 +96,35 @@ fn credentials_changed(caller: &Caller, event: Event, user_id: UserId) -> AuthEr
     AuthError::IncorrectPassword
 }
 
-/// The user's live sessions, newest first; `current` marks the one of `session_id`.
-pub async fn sessions(
-    app: &App,
-    user_id: UserId,
-    session_id: Option<&str>,
-) -> Result<Vec<ListedSession>, AuthError> {
+/// The user's live sessions, newest first; `current` marks the one of `session_id`, the caller's,
+/// which must be among them (401 otherwise: it has ended).
+pub async fn sessions(app: &App, user_id: UserId, session_id: &str) -> Result<Vec<ListedSession>, AuthError> {
     let now = app.clock.now().timestamp();
     let sessions = app
         .store
         .sessions(user_id, now)
         .await?
         .ok_or(AuthError::InvalidAccessToken)?;
+    if !sessions.iter().any(|session| session.id == session_id) {
+        return Err(AuthError::InvalidAccessToken);
+    }
     Ok(sessions
         .into_iter()
         .map(|session| ListedSession {
-            current: Some(session.id.as_str()) == session_id,
+            current: session.id == session_id,
             session,
         })
         .collect())
 }
 
-/// Ends one live session of the user; its refresh token is dead from then on.
+/// Ends one live session of the user, on behalf of their live session `own_session_id`; its
+/// refresh token is dead from then on.
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn revoke_session(
     app: &App,
     caller: &Caller,
     user_id: UserId,
+    own_session_id: &str,
     session_id: &str,
 ) -> Result<(), AuthError> {
     let now = app.clock.now().timestamp();
@@ -122,26 +132,37 @@ pub async fn revoke_session(
     // (and never reaches a store key).
     let well_formed =
         session_id.len() == 32 && session_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if well_formed && app.store.end_session(user_id, session_id, now).await? {
-        audit::record(
-            caller,
-            Event::SessionRevoked,
-            Outcome::Success,
-            Some(user_id),
-            None,
-        );
-        return Ok(());
+    let ended = if well_formed {
+        app.store
+            .end_session_from(user_id, own_session_id, session_id, now)
+            .await?
+    } else {
+        in_live_session(app, user_id, own_session_id).await?;
+        SessionEnd::NotFound
+    };
+    match ended {
+        SessionEnd::Ended => {
+            audit::record(
+                caller,
+                Event::SessionRevoked,
+                Outcome::Success,
+                Some(user_id),
+                None,
+            );
+            Ok(())
+        }
+        SessionEnd::NotFound => {
+            audit::record(
+                caller,
+                Event::SessionRevoked,
+                Outcome::Failure,
+                Some(user_id),
+                Some("not_found"),
+            );
+            Err(AuthError::SessionNotFound)
+        }
+        SessionEnd::CallerEnded => Err(AuthError::InvalidAccessToken),
     }
-    // Not a live session of theirs, or no such user any more (read only on this path).
-    signed_in(app, user_id).await?;
-    audit::record(
-        caller,
-        Event::SessionRevoked,
-        Outcome::Failure,
-        Some(user_id),
-        Some("not_found"),
-    );
-    Err(AuthError::SessionNotFound)
 }
 
 /// Replaces the password after checking the current one. Answers with a new session's pair;
@@ -151,11 +172,12 @@ pub async fn change_password(
     app: &App,
     caller: &Caller,
     user_id: UserId,
+    own_session_id: &str,
     current_password: &str,
     new_password: &Password,
 ) -> Result<TokenPair, AuthError> {
     let event = Event::PasswordChanged;
-    let mut record = signed_in(app, user_id).await?;
+    let record = in_live_session(app, user_id, own_session_id).await?;
     if let Err(error) =
         password_policy::check(new_password, record.user.username.as_str(), &record.user.email)
     {
@@ -179,48 +201,46 @@ pub async fn change_password(
     let refresh = app
         .tokens
         .issue_refresh(user_id, &session_id, expires_at, &caller.issuer, now)?;
-    for _ in 0..CHANGE_ATTEMPTS {
-        let change = PasswordChange {
-            user: record.user.clone(),
-            hash: hash.clone(),
-            session: NewSession {
-                id: session_id.clone(),
-                user_id,
-                current_token_id: refresh.token_id.clone(),
-                created_at: now,
-                expires_at,
-                precondition: SessionPrecondition {
-                    password_version: record.password_version,
-                    sessions_revoked_at: record.sessions_revoked_at,
-                },
-                user_agent: caller.user_agent.clone(),
-                source_ip: caller.source_ip.clone(),
+    let change = PasswordChange {
+        user: record.user.clone(),
+        hash,
+        session: NewSession {
+            id: session_id.clone(),
+            user_id,
+            current_token_id: refresh.token_id,
+            created_at: now,
+            expires_at,
+            precondition: SessionPrecondition {
+                password_version: record.password_version,
+                sessions_revoked_at: record.sessions_revoked_at,
             },
-            login_key: login_key.clone(),
-        };
-        if app.store.change_password(&change).await? {
-            audit::record(
-                caller,
-                event,
-                Outcome::Success,
-                Some(user_id),
-                Some("changed_by_user"),
-            );
-            return Ok(TokenPair {
-                access_token: app
-                    .tokens
-                    .issue_access(user_id, &session_id, &caller.issuer, now)?,
-                refresh_token: refresh.token,
-            });
-        }
-        let seen = record.password_version;
-        record = signed_in(app, user_id).await?;
-        if record.password_version != seen {
-            // Changed (or reset) by a concurrent request: what was checked is no longer the password.
-            return Err(credentials_changed(caller, event, user_id));
-        }
+            user_agent: caller.user_agent.clone(),
+            source_ip: caller.source_ip.clone(),
+        },
+        login_key,
+    };
+    if app.store.change_password(&change).await? {
+        audit::record(
+            caller,
+            event,
+            Outcome::Success,
+            Some(user_id),
+            Some("changed_by_user"),
+        );
+        return Ok(TokenPair {
+            access_token: app
+                .tokens
+                .issue_access(user_id, &session_id, &caller.issuer, now)?,
+            refresh_token: refresh.token,
+        });
     }
-    Err(anyhow::anyhow!("the user's sessions kept being revoked during a password change").into())
+    if signed_in(app, user_id).await?.password_version != record.password_version {
+        // Changed (or reset) by a concurrent request: what was checked is no longer the password.
+        return Err(credentials_changed(caller, event, user_id));
+    }
+    // Only the revocation epoch moved (a logout-all, an email change): every session ended with
+    // it, the caller's too.
+    Err(AuthError::InvalidAccessToken)
 }
 
 /// Checks the password, then has a link sent to the new address; nothing changes until it is
@@ -232,12 +252,13 @@ pub async fn request_email_change(
     app: &App,
     caller: &Caller,
     user_id: UserId,
+    own_session_id: &str,
     new_email: &Email,
     password: &str,
     links: &Links,
 ) -> Result<(), AuthError> {
     let event = Event::EmailChangeRequested;
-    let record = signed_in(app, user_id).await?;
+    let record = in_live_session(app, user_id, own_session_id).await?;
     let login_key = check_password(app, caller, event, &record, password).await?;
     app.store.clear_login_attempts(&login_key).await?;
     if new_email.key() == record.user.email.key()
@@ -326,10 +347,11 @@ pub async fn delete_account(
     app: &App,
     caller: &Caller,
     user_id: UserId,
+    own_session_id: &str,
     password: &str,
 ) -> Result<(), AuthError> {
     let event = Event::AccountDeleted;
-    let record = signed_in(app, user_id).await?;
+    let record = in_live_session(app, user_id, own_session_id).await?;
     check_password(app, caller, event, &record, password).await?;
     let user = &record.user;
     let login = |identifier| {
@@ -367,14 +389,13 @@ pub async fn delete_account(
     Ok(())
 }
 
-/// The verified claims of an access token: its user and its session.
-pub fn authenticate(
-    app: &App,
-    issuer: &str,
-    access_token: &str,
-) -> Result<(UserId, Option<String>), AuthError> {
-    app.tokens
+/// The verified claims of an access token: its user and its session. A token that names no
+/// session (minted before access tokens carried one) counts as one whose session has ended.
+pub fn authenticate(app: &App, issuer: &str, access_token: &str) -> Result<(UserId, String), AuthError> {
+    let claims = app
+        .tokens
         .verify_access(access_token, issuer)
-        .map(|c| (c.user_id, c.session_id))
-        .map_err(|InvalidToken| AuthError::InvalidAccessToken)
+        .map_err(|InvalidToken| AuthError::InvalidAccessToken)?;
+    let session_id = claims.session_id.ok_or(AuthError::InvalidAccessToken)?;
+    Ok((claims.user_id, session_id))
 }

@@ -539,7 +539,7 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Ends the session a refresh token belongs to (idempotent).
+/// Ends the session a refresh token belongs to (idempotent); a deleted user's token is refused.
 #[tracing::instrument(skip_all)]
 pub async fn logout(app: &App, caller: &Caller, refresh_token: &str) -> Result<(), AuthError> {
     let Ok(claims) = app.tokens.verify_refresh(refresh_token, &caller.issuer) else {
@@ -552,9 +552,20 @@ pub async fn logout(app: &App, caller: &Caller, refresh_token: &str) -> Result<(
         );
         return Err(AuthError::InvalidRefreshToken);
     };
-    app.store
-        .revoke_session(claims.user_id, &claims.session_id)
-        .await?;
+    if !app
+        .store
+        .end_session_of_user(claims.user_id, &claims.session_id)
+        .await?
+    {
+        audit::record(
+            caller,
+            Event::LoggedOut,
+            Outcome::Failure,
+            Some(claims.user_id),
+            Some("user_gone"),
+        );
+        return Err(AuthError::InvalidRefreshToken);
+    }
     audit::record(
         caller,
         Event::LoggedOut,
@@ -565,10 +576,23 @@ pub async fn logout(app: &App, caller: &Caller, refresh_token: &str) -> Result<(
     Ok(())
 }
 
-/// Ends every session of the user.
+/// Ends every session of the user, if the caller's own session `own_session_id` is still live
+/// (401 otherwise: a token of an ended session manages nothing).
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-pub async fn logout_all(app: &App, caller: &Caller, user_id: UserId) -> Result<(), AuthError> {
-    app.store.revoke_all_sessions(user_id).await?;
+pub async fn logout_all(
+    app: &App,
+    caller: &Caller,
+    user_id: UserId,
+    own_session_id: &str,
+) -> Result<(), AuthError> {
+    let now = app.clock.now().timestamp();
+    if !app
+        .store
+        .revoke_all_sessions_from(user_id, own_session_id, now)
+        .await?
+    {
+        return Err(AuthError::InvalidAccessToken);
+    }
     audit::record(
         caller,
         Event::LoggedOutEverywhere,

@@ -1,5 +1,7 @@
 //! The contacts use cases. Every operation takes the id of the authenticated user, and the store
-//! only ever looks inside that user's contacts: someone else's contact is simply not found.
+//! only ever looks inside that user's contacts: someone else's contact is simply not found. A
+//! deleted user's unexpired token is refused: writes check the user in the same step, reads read
+//! the user beside the contacts.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -50,10 +52,17 @@ pub async fn create(app: &App, user_id: UserId, input: &ContactInput) -> Result<
 }
 
 pub async fn get(app: &App, user_id: UserId, id: ContactId) -> Result<Contact, ContactError> {
-    app.contacts
-        .contact(user_id, id)
-        .await?
-        .ok_or(ContactError::NotFound)
+    let (user, contact) = tokio::try_join!(app.store.user_by_id(user_id), app.contacts.contact(user_id, id))?;
+    user.ok_or(ContactError::UserGone)?;
+    contact.ok_or(ContactError::NotFound)
+}
+
+/// Every contact of the user, read beside the user's profile (in parallel: no extra round
+/// trip), so that a deleted user's unexpired token reads nothing.
+async fn all_of(app: &App, user_id: UserId) -> Result<Vec<Contact>, ContactError> {
+    let (user, contacts) = tokio::try_join!(app.store.user_by_id(user_id), app.contacts.contacts(user_id))?;
+    user.ok_or(ContactError::UserGone)?;
+    Ok(contacts)
 }
 
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
@@ -91,7 +100,7 @@ pub async fn list(app: &App, user_id: UserId, query: &ListQuery) -> Result<Vec<C
         .iter()
         .any(|field| field.to_lowercase().contains(needle.as_str())),
     };
-    let contacts = app.contacts.contacts(user_id).await?;
+    let contacts = all_of(app, user_id).await?;
     Ok(contacts
         .into_iter()
         .filter(|c| matches(c))
@@ -104,9 +113,7 @@ pub async fn list(app: &App, user_id: UserId, query: &ListQuery) -> Result<Vec<C
 pub async fn upcoming_birthdays(app: &App, user_id: UserId, days: u32) -> Result<Vec<Contact>, ContactError> {
     let today = app.clock.today();
     let last = today + chrono::Days::new(u64::from(days));
-    let mut upcoming: Vec<(NaiveDate, Contact)> = app
-        .contacts
-        .contacts(user_id)
+    let mut upcoming: Vec<(NaiveDate, Contact)> = all_of(app, user_id)
         .await?
         .into_iter()
         .filter_map(|c| c.fields.birthday.map(|b| (next_birthday(b, today), c)))

@@ -22,8 +22,8 @@ const NOT_AUTHENTICATED: &str = "Not authenticated";
 const BAD_RESET: &str = "Invalid or expired reset token";
 const BAD_VERIFICATION: &str = "Invalid or expired verification token";
 const SESSION_NOT_FOUND: &str = "Session not found";
-const NEW_PASSWORD: &str = "a-brand-new-passphrase";
-const SESSIONS: &str = "/api/users/me/sessions";
+pub(crate) const NEW_PASSWORD: &str = "a-brand-new-passphrase";
+pub(crate) const SESSIONS: &str = "/api/users/me/sessions";
 const CONFIRM: &str = "/api/auth/confirm-email-change/";
 const EMAIL_CHANGE_SENT: &str = "Check your new email for confirmation.";
 const EMAIL_CHANGED: &str = "Email changed successfully";
@@ -286,7 +286,7 @@ fn assert_not_logged(app: &Server, events: &[Value], secrets: &[&str]) {
 
 /// Asserts a 401 with the contract's detail and `WWW-Authenticate: Bearer`.
 #[track_caller]
-fn assert_401(answer: &Answer, detail: &str, what: &str) {
+pub(crate) fn assert_401(answer: &Answer, detail: &str, what: &str) {
     assert_eq!(answer.status, 401, "{what}: {}", answer.text);
     answer.assert_detail(401, detail);
     assert_eq!(answer.header("www-authenticate"), Some("Bearer"), "{what}");
@@ -351,7 +351,7 @@ fn assert_session_shape(session: &Value) {
     assert!(session["current"].is_boolean(), "{session}");
 }
 
-fn agents(sessions: &[Value]) -> Vec<Value> {
+pub(crate) fn agents(sessions: &[Value]) -> Vec<Value> {
     sessions.iter().map(|s| s["user_agent"].clone()).collect()
 }
 
@@ -1303,14 +1303,24 @@ async fn ended_sessions_are_not_listed() {
     let listed = list_sessions(&app, &keeper.access).await;
     assert_eq!(agents(&listed), [json!("agent-keeper")], "{listed:?}");
     assert_eq!(listed[0]["current"], true);
-    // A logout-all leaves nothing to list, even for a token that still validates.
+    // A logout-all leaves nothing to list: the token of its own session, which still
+    // validates, lists nothing either (it is refused).
     assert_eq!(
         app.post_with_token("/api/auth/logout-all", &keeper.access)
             .await
             .status,
         204
     );
-    assert_eq!(list_sessions(&app, &keeper.access).await, Vec::<Value>::new());
+    let after = tokens_of(&login_as(&app, "johndoe", PASSWORD, "agent-after").await);
+    assert_eq!(
+        agents(&list_sessions(&app, &after.access).await),
+        [json!("agent-after")]
+    );
+    assert_401(
+        &app.get_with_token(SESSIONS, &keeper.access).await,
+        INVALID_CREDENTIALS,
+        "the logged-out-everywhere session",
+    );
 }
 
 #[tokio::test]
@@ -1326,10 +1336,13 @@ async fn expired_sessions_are_not_listed() {
     assert_session_shape(&listed[0]);
     let lifetime = (timestamp(&listed[0], "expires_at") - timestamp(&listed[0], "created_at")).num_seconds();
     assert!((1..=3).contains(&lifetime), "{listed:?}");
-    // The old session's access token still validates (900 s); its session is over all the same.
-    let from_old = list_sessions(&app, &old.access).await;
-    assert_eq!(agents(&from_old), [json!("agent-new")], "{from_old:?}");
-    assert_eq!(from_old[0]["current"], false);
+    // The old session's access token still validates (900 s); its session is over all the same,
+    // so it lists nothing.
+    assert_401(
+        &app.get_with_token(SESSIONS, &old.access).await,
+        INVALID_CREDENTIALS,
+        "the expired session",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

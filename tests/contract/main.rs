@@ -10,6 +10,7 @@ mod contacts;
 mod credential_links;
 mod docs;
 mod email_verification;
+mod ended_sessions;
 mod http_conventions;
 mod login;
 mod password_reset;

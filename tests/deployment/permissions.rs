@@ -37,25 +37,30 @@ const EXPECTED: [(&str, u64, &[&str], bool); 30] = [
     // Only checks the reset token's signature: no store, no email.
     ("reset-password-form", SMALLEST_MB, &[], false),
     ("set-password",        ONE_VCPU_MB, &["GetItem", "UpdateItem"], false),
-    ("logout",              SMALLEST_MB, &["UpdateItem"], false),
-    // Reads the user, then moves the revocation epoch on its three copies in one transaction.
-    ("logout-all",          SMALLEST_MB, &["GetItem", "UpdateItem"], false),
+    // Revokes the session in a transaction that checks the user still exists.
+    ("logout",              SMALLEST_MB, &["UpdateItem", "ConditionCheckItem"], false),
+    // Reads the user beside the token's session (an ended one is refused), then moves the
+    // revocation epoch on its three copies in one transaction that checks that session again.
+    ("logout-all",          SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
     ("me",                  SMALLEST_MB, &["GetItem"], false),
     // Verifies the current password (bcrypt; the username's login backoff), hashes the new one,
-    // revokes every session and writes a new one.
-    ("change-password",     ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // revokes every session and writes a new one. The user is read beside the token's session
+    // (BatchGetItem: an ended one is refused); a refused change reads the user again.
+    ("change-password",     ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     // Verifies the password (bcrypt; login backoff), checks the new address is free, records the
-    // pending change and writes the link's job.
-    ("change-email",        ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // pending change and writes the link's job. The user is read beside the token's session.
+    ("change-email",        ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     // Verifies the password (bcrypt; login backoff), then deletes the user and its guards and
-    // writes the purge job, in one transaction.
-    ("delete-account",      ONE_VCPU_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    // writes the purge job, in one transaction. The user is read beside the token's session.
+    ("delete-account",      ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     // Reads the user and queries its sessions.
     ("list-sessions",       SMALLEST_MB, &["GetItem", "Query"], false),
-    // Reads the session, then revokes it.
-    ("revoke-session",      SMALLEST_MB, &["GetItem", "UpdateItem"], false),
-    // Contacts live in the user's partition: listing and birthdays are one Query each.
-    ("list-contacts",       SMALLEST_MB, &["Query"], false),
+    // Reads the user beside the token's session (an ended one is refused), then revokes the
+    // target session.
+    ("revoke-session",      SMALLEST_MB, &["BatchGetItem", "UpdateItem"], false),
+    // Contacts live in the user's partition: listing and birthdays are one Query each, beside a
+    // read of the user (a deleted user's token reads nothing).
+    ("list-contacts",       SMALLEST_MB, &["GetItem", "Query"], false),
     // The id counter (ADD on the profile), then the contact and its email guard in one transaction
     // that also checks the profile still exists (a deleted user's token writes nothing).
     ("create-contact",      SMALLEST_MB, &["UpdateItem", "PutItem", "ConditionCheckItem"], false),
@@ -65,7 +70,7 @@ const EXPECTED: [(&str, u64, &[&str], bool); 30] = [
     ("update-contact",      SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     // A read, then one transaction deleting the contact and its email guard, checking the profile.
     ("delete-contact",      SMALLEST_MB, &["GetItem", "DeleteItem", "ConditionCheckItem"], false),
-    ("upcoming-birthdays",  SMALLEST_MB, &["Query"], false),
+    ("upcoming-birthdays",  SMALLEST_MB, &["GetItem", "Query"], false),
     ("health",              SMALLEST_MB, &["GetItem"], false),
     // The docs serve what is compiled in, and the fallback answers from the route table alone.
     ("openapi",             SMALLEST_MB, &[], false),

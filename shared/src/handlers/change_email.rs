@@ -29,7 +29,7 @@ use crate::http::{self, ApiError, JsonBody, Request, Response, present};
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
-    let user_id = http::require_user(app, &request)?;
+    let (user_id, session_id) = http::require_session(app, &request)?;
     let body = JsonBody::parse(&request)?;
     let mut fields = body.fields();
     let new_email = fields.required("new_email", Email::parse);
@@ -39,6 +39,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         app,
         &http::caller(app, &request),
         user_id,
+        &session_id,
         &present(new_email)?,
         &present(password)?,
         &http::links(app, &request),

@@ -30,7 +30,7 @@ use super::TokensOut;
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
-    let user_id = http::require_user(app, &request)?;
+    let (user_id, session_id) = http::require_session(app, &request)?;
     let body = JsonBody::parse(&request)?;
     let mut fields = body.fields();
     let current = fields.required("current_password", |s| Ok(s.to_owned()));
@@ -40,6 +40,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         app,
         &http::caller(app, &request),
         user_id,
+        &session_id,
         &present(current)?,
         &present(new)?,
     )

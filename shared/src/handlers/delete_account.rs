@@ -25,8 +25,9 @@ use crate::http::{self, ApiError, Request, Response};
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
-    let user_id = http::require_user(app, &request)?;
+    let (user_id, session_id) = http::require_session(app, &request)?;
     let password = http::json_field(&request, "password", |s| Ok(s.to_owned()))?;
-    account::delete_account(app, &http::caller(app, &request), user_id, &password).await?;
+    let caller = http::caller(app, &request);
+    account::delete_account(app, &caller, user_id, &session_id, &password).await?;
     Ok(http::no_content())
 }

@@ -69,7 +69,7 @@ impl<'a> From<&'a ListedSession> for SessionOut<'a> {
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let (user_id, session_id) = http::require_session(app, &request)?;
-    let sessions = account::sessions(app, user_id, session_id.as_deref()).await?;
+    let sessions = account::sessions(app, user_id, &session_id).await?;
     let body: Vec<SessionOut<'_>> = sessions.iter().map(SessionOut::from).collect();
     Ok(http::json(StatusCode::OK, &body))
 }

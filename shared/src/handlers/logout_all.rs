@@ -17,7 +17,7 @@ use crate::http::{self, ApiError, Request, Response};
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
-    let user_id = http::require_user(app, &request)?;
-    auth::logout_all(app, &http::caller(app, &request), user_id).await?;
+    let (user_id, session_id) = http::require_session(app, &request)?;
+    auth::logout_all(app, &http::caller(app, &request), user_id, &session_id).await?;
     Ok(http::no_content())
 }

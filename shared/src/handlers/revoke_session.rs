@@ -21,8 +21,9 @@ use crate::http::{self, ApiError, Request, Response};
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
-    let user_id = http::require_user(app, &request)?;
+    let (user_id, own_session_id) = http::require_session(app, &request)?;
     let session_id = http::path_param(&request, "session_id")?;
-    account::revoke_session(app, &http::caller(app, &request), user_id, &session_id).await?;
+    let caller = http::caller(app, &request);
+    account::revoke_session(app, &caller, user_id, &own_session_id, &session_id).await?;
     Ok(http::no_content())
 }

@@ -32,8 +32,9 @@ pub fn require_user(app: &App, request: &Request) -> Result<UserId, ApiError> {
     )?)
 }
 
-/// The user and session of a valid access token, checked without a store read.
-pub fn require_session(app: &App, request: &Request) -> Result<(UserId, Option<String>), ApiError> {
+/// The user and session of a valid access token, checked without a store read (whether the
+/// session is still live is the use case's read). A token that names no session is refused.
+pub fn require_session(app: &App, request: &Request) -> Result<(UserId, String), ApiError> {
     Ok(crate::account::authenticate(
         app,
         &issuer(app, request),

@@ -183,6 +183,17 @@ pub struct SessionPrecondition {
     pub sessions_revoked_at: i64,
 }
 
+/// What ending one session on behalf of another found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The session was live, and has ended.
+    Ended,
+    /// No live session of the user has that id; nothing changed.
+    NotFound,
+    /// The caller's own session has ended, or the user is gone; nothing changed.
+    CallerEnded,
+}
+
 /// A refresh of `session_id` presenting the token `presented_token_id`.
 #[derive(Debug, Clone)]
 pub struct Rotation {
@@ -260,17 +271,41 @@ pub trait Store: Send + Sync {
     /// revokes the session in the same step.
     async fn rotate_session(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError>;
 
-    /// Revokes one session of the user (no-op when already revoked or unknown).
-    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError>;
+    /// Revokes one session of the user (a no-op when it has ended or is unknown), if the user
+    /// still exists, in one step. `false`: no such user; nothing was written.
+    async fn end_session_of_user(&self, user_id: UserId, session_id: &str) -> Result<bool, StoreError>;
 
-    /// Revokes every session of the user.
-    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError>;
+    /// Revokes every session of the user, if `own_session_id` (the caller's) is still one of their
+    /// live sessions at `now`. `false`: it has ended, or the user is gone; nothing was written.
+    async fn revoke_all_sessions_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 
     /// The user's live sessions (not revoked, not past `now`), newest first; `None`: no such user.
     async fn sessions(&self, user_id: UserId, now: i64) -> Result<Option<Vec<SessionInfo>>, StoreError>;
 
-    /// Ends one live session of the user. `false`: no such live session of theirs.
-    async fn end_session(&self, user_id: UserId, session_id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Ends the live session `session_id` of the user on behalf of their session `own_session_id`,
+    /// if that one is still live at `now` (it may be the same session).
+    async fn end_session_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<SessionEnd, StoreError>;
+
+    /// The user, if `session_id` is one of their live sessions at `now`: not revoked (one by one,
+    /// or all at once), not expired. `None`: the session has ended, or the user is gone. One read,
+    /// in place of [`Store::user_by_id`], for the routes that refuse an ended session's token.
+    async fn user_in_session(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError>;
 
     /// Applies a [`PasswordChange`] in one step. `false`: the user moved on meanwhile (or is gone),
     /// and nothing was written.

@@ -22,7 +22,7 @@ fn at_ms(ms: i64) -> DateTime<Utc> {
 }
 
 /// A session item as its user's list shows it, if it is live in the profile's epoch `epoch`.
-fn live_session(item: &Item, epoch: i64, now: i64) -> anyhow::Result<Option<(i64, SessionInfo)>> {
+pub(super) fn live_session(item: &Item, epoch: i64, now: i64) -> anyhow::Result<Option<(i64, SessionInfo)>> {
     let sk = read_string(item, "SK")?;
     let id = sk
         .strip_prefix("SESSION#")
@@ -75,17 +75,14 @@ impl DynamoStore {
         Ok(Some(sessions.into_iter().map(|(_, session)| session).collect()))
     }
 
-    /// Reads the profile's epoch, then revokes the session only if it is live in it.
-    pub(super) async fn end_live_session(
+    /// Revokes the session only if it is live in the profile's epoch `epoch` (as read).
+    pub(super) async fn end_session_in_epoch(
         &self,
         user_id: UserId,
         session_id: &str,
+        epoch: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let Some(profile) = self.get(profile_key(user_id)).await? else {
-            return Ok(false);
-        };
-        let epoch = read_number(&profile, "sessions_revoked_at").unwrap_or(0);
         let result = self
             .client
             .update_item()

@@ -34,8 +34,9 @@
 //!
 //! Files: this one holds the table, keys and shared write helpers; [`users`] the users and
 //! sessions, [`account`] the signed-in user's self-service (session list, password and email
-//! changes), [`purge`] the deletion, [`jobs`] the background jobs, [`abuse`] the backoff and
-//! send-count state, [`contacts`] the contacts.
+//! changes), [`liveness`] whether an access token's session is still live, [`purge`] the
+//! deletion, [`jobs`] the background jobs, [`abuse`] the backoff and send-count state, [`contacts`]
+//! the contacts.
 
 use std::collections::HashMap;
 
@@ -67,6 +68,7 @@ mod abuse;
 mod account;
 mod contacts;
 pub mod jobs;
+mod liveness;
 mod purge;
 mod users;
 

@@ -6,27 +6,22 @@ use std::collections::HashMap;
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::abuse::email_send_item;
 use super::{
-    DynamoStore, Item, Outcome, SK, TTL, email_key, key, login_attempts_key, n, now_ms, profile_key,
-    read_bool, read_number, read_string, s, session_key, unavailable_or_unexpected, username_key,
+    DynamoStore, Item, Outcome, TTL, email_key, key, login_attempts_key, n, now_ms, profile_key, read_bool,
+    read_number, read_string, s, session_key, unavailable_or_unexpected, username_key,
 };
 use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
 use crate::jobs::JobRecord;
 use crate::store::{
     AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
-    PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionInfo, Store, StoreError, UserDeletion,
-    Verification,
+    PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionEnd, SessionInfo, Store, StoreError,
+    UserDeletion, Verification,
 };
 use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
-
-/// How often a revoke-all is retried when a concurrent change to the user got there first.
-const REVOKE_ATTEMPTS: usize = 3;
 
 /// The next sessions-revoked-at value: now, and always past the last one.
 pub(super) fn next_revocation(last: i64) -> i64 {
@@ -346,30 +341,10 @@ impl Store for DynamoStore {
             session_key(rotation.user_id, &rotation.session_id),
             profile_key(rotation.user_id),
         );
-        let keys = KeysAndAttributes::builder()
-            .keys(session.clone())
-            .keys(profile.clone())
-            .consistent_read(true)
-            .build()
-            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
-        let output = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, keys)
-            .send()
-            .await
-            .map_err(|e| unavailable_or_unexpected(e, "DynamoDB BatchGetItem failed"))?;
-        if output.unprocessed_keys.as_ref().is_some_and(|u| !u.is_empty()) {
-            return Err(StoreError::Unavailable(anyhow!(
-                "DynamoDB BatchGetItem left keys unprocessed"
-            )));
-        }
-        let items = output
-            .responses
-            .and_then(|mut r| r.remove(&self.table))
-            .unwrap_or_default();
-        let find = |sk: &AttributeValue| items.iter().find(|item| item.get(SK) == Some(sk));
-        let (Some(session_item), Some(profile_item)) = (find(&session[SK]), find(&profile[SK])) else {
+        let (profile_item, session_item) = self
+            .profile_and_session(rotation.user_id, &rotation.session_id)
+            .await?;
+        let (Some(session_item), Some(profile_item)) = (&session_item, &profile_item) else {
             return Ok(RotationOutcome::Invalid);
         };
         let read = || -> anyhow::Result<(String, bool, i64, i64, i64)> {
@@ -428,48 +403,43 @@ impl Store for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
-        self.revoke(user_id, session_id).await
+    async fn end_session_of_user(&self, user_id: UserId, session_id: &str) -> Result<bool, StoreError> {
+        self.end_session_if_user_exists(user_id, session_id).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
-        // A new epoch on every copy of the user: sessions of older epochs end, and a login that
-        // read the old one cannot create its session. Retried if a concurrent change got there
-        // first, so that the epoch always moves past what this call read.
-        for _ in 0..REVOKE_ATTEMPTS {
-            let Some(record) = self.user_by_id(user_id).await? else {
-                return Ok(());
-            };
-            let values = HashMap::from([(
-                ":revoked".to_owned(),
-                n(next_revocation(record.sessions_revoked_at)),
-            )]);
-            let expression = "SET sessions_revoked_at = :revoked";
-            let mut profile_values = values.clone();
-            profile_values.insert(":seen".into(), n(record.sessions_revoked_at));
-            let mut items = vec![self.update(
-                profile_key(user_id),
-                expression,
-                "sessions_revoked_at = :seen",
-                profile_values,
-            )?];
-            items.extend(self.guard_updates(&record.user, expression, &values)?);
-            if let Outcome::Committed = self.transact(items).await? {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Unavailable(anyhow!(
-            "the user changed during every attempt to revoke their sessions"
-        )))
+    async fn revoke_all_sessions_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.revoke_all_from(user_id, own_session_id, now).await
     }
 
     async fn sessions(&self, user_id: UserId, now: i64) -> Result<Option<Vec<SessionInfo>>, StoreError> {
         self.live_sessions(user_id, now).await
     }
 
-    async fn end_session(&self, user_id: UserId, session_id: &str, now: i64) -> Result<bool, StoreError> {
-        self.end_live_session(user_id, session_id, now).await
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn end_session_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<SessionEnd, StoreError> {
+        self.end_session_on_behalf(user_id, own_session_id, session_id, now)
+            .await
+    }
+
+    async fn user_in_session(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.user_in_live_session(user_id, session_id, now).await
     }
 
     async fn change_password(&self, change: &PasswordChange) -> Result<bool, StoreError> {

@@ -15,11 +15,12 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 
 mod contacts;
 mod jobs;
+mod liveness;
 
 use super::{
     AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
-    PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionInfo, Store, StoreError, UserDeletion,
-    Verification,
+    PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionEnd, SessionInfo, Store, StoreError,
+    UserDeletion, Verification,
 };
 use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
 use crate::jobs::JobRecord;
@@ -551,35 +552,18 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn revoke_session(&self, user_id: UserId, session_id: &str) -> Result<(), StoreError> {
-        let session_id = session_id.to_owned();
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE sessions SET revoked = 1 WHERE id = ?1 AND user_id = ?2",
-                params![session_id, user_id.get()],
-            )?;
-            Ok(())
-        })
-        .await
+    async fn end_session_of_user(&self, user_id: UserId, session_id: &str) -> Result<bool, StoreError> {
+        self.end_session_if_user_exists(user_id, session_id).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn revoke_all_sessions(&self, user_id: UserId) -> Result<(), StoreError> {
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
-                [user_id.get()],
-            )?;
-            // A login that read the user before this point can no longer create its session.
-            tx.execute(
-                &format!("UPDATE users SET {BUMP_SESSIONS_REVOKED_AT} WHERE id = ?1"),
-                [user_id.get()],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+    async fn revoke_all_sessions_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.revoke_all_from(user_id, own_session_id, now).await
     }
 
     async fn sessions(&self, user_id: UserId, now: i64) -> Result<Option<Vec<SessionInfo>>, StoreError> {
@@ -599,17 +583,24 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    async fn end_session(&self, user_id: UserId, session_id: &str, now: i64) -> Result<bool, StoreError> {
-        let session_id = session_id.to_owned();
-        self.call(move |conn| {
-            let ended = conn.execute(
-                "UPDATE sessions SET revoked = 1
-                 WHERE id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at >= ?3",
-                params![session_id, user_id.get(), now],
-            )?;
-            Ok(ended == 1)
-        })
-        .await
+    async fn end_session_from(
+        &self,
+        user_id: UserId,
+        own_session_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<SessionEnd, StoreError> {
+        self.end_session_on_behalf(user_id, own_session_id, session_id, now)
+            .await
+    }
+
+    async fn user_in_session(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.user_in_live_session(user_id, session_id, now).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %change.session.user_id))]
