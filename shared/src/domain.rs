@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use icu_normalizer::ComposingNormalizerBorrowed;
 use icu_properties::CodePointMapData;
 use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
@@ -489,7 +489,7 @@ impl Phone {
     }
 }
 
-/// A birthday: a real calendar date, `YYYY-MM-DD`, not after `today`.
+/// A birthday: a real calendar date, `YYYY-MM-DD`, from year 1, not after `today`.
 pub fn parse_birthday(value: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
     let well_formed = value.len() == 10 && value.as_bytes()[4] == b'-' && value.as_bytes()[7] == b'-';
     let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -501,6 +501,13 @@ pub fn parse_birthday(value: &str, today: NaiveDate) -> Result<NaiveDate, FieldE
                 "Input should be a valid date in the format YYYY-MM-DD",
             )
         })?;
+    // Python's dates start at year 1; pydantic refuses year 0 in these words.
+    if date.year() < 1 {
+        return Err(FieldError::new(
+            "date_parsing",
+            "Input should be a valid date in the format YYYY-MM-DD, year 0 is out of range",
+        ));
+    }
     if date > today {
         return Err(FieldError::new("value_error", "Birthday cannot be in the future"));
     }
@@ -729,6 +736,17 @@ mod tests {
             parse_birthday("2025-06-02", today).unwrap_err().kind,
             "value_error"
         );
+        assert_eq!(
+            parse_birthday("0001-01-01", today),
+            Ok(NaiveDate::from_ymd_opt(1, 1, 1).unwrap())
+        );
+        for year_zero_or_before in ["0000-05-01", "0000-02-29", "-001-05-01"] {
+            assert_eq!(
+                parse_birthday(year_zero_or_before, today).unwrap_err().kind,
+                "date_parsing",
+                "{year_zero_or_before}"
+            );
+        }
     }
 
     #[test]

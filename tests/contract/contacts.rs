@@ -340,6 +340,11 @@ async fn bad_contacts_get_a_422_naming_the_field() {
             "birthday",
         ),
         (
+            "birthday in year 0 (Python's dates start at year 1)",
+            with("birthday", json!("0000-05-01")),
+            "birthday",
+        ),
+        (
             "email with a quoted local part",
             with("email", json!("\"jane doe\"@example.com")),
             "email",
