@@ -139,3 +139,32 @@ async fn access_tokens_expire() {
         .await
         .assert_detail(401, "Could not validate credentials");
 }
+
+#[tokio::test]
+async fn an_access_token_is_refused_from_its_exp_on_to_the_millisecond() {
+    // The issuer is fixed: the restarted server listens on another port (another base URL).
+    let app = Server::start_with(Settings::default().with("JWT_ISSUER", "http://ucontact.test")).await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let tokens = app.tokens("johndoe").await;
+    let payload = tokens.access.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let exp = chrono::DateTime::from_timestamp(claims["exp"].as_i64().unwrap(), 0).unwrap();
+    let at =
+        |instant: chrono::DateTime<chrono::Utc>| instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // Two seconds before exp it is still good (and outlives a restart) ...
+    let app = app
+        .restart_with("UCONTACT_FAKE_NOW", &at(exp - chrono::Duration::seconds(2)))
+        .await;
+    assert_eq!(
+        app.get_with_token("/api/users/me", &tokens.access).await.status,
+        200
+    );
+    // ... but from exp on it is not, though "now" is still within second `exp` (the server's
+    // clock starts at exp and runs on for the few milliseconds until the request).
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &at(exp)).await;
+    app.get_with_token("/api/users/me", &tokens.access)
+        .await
+        .assert_detail(401, "Could not validate credentials");
+}
