@@ -127,7 +127,9 @@ async fn forged_access_tokens_are_refused() {
 
 #[tokio::test]
 async fn access_tokens_expire() {
-    let app = Server::start_with(Settings::default().with("ACCESS_JWT_EXPIRATION_SECONDS", "1")).await;
+    // 2 s: a token is valid while now < exp, exp counting from the second it was issued in, so it
+    // lives between 1 and 2 s.
+    let app = Server::start_with(Settings::default().with("ACCESS_JWT_EXPIRATION_SECONDS", "2")).await;
     app.verified_user("johndoe", "john@example.com").await;
     let tokens = app.tokens("johndoe").await;
     assert_eq!(
