@@ -1,5 +1,6 @@
 //! Which new passwords are refused besides those of the wrong length: the common ones, and those
-//! equal to the account's username or its email's local part. A set lookup, not a strength score.
+//! equal to the account's username, its email address or that address's local part. A set lookup,
+//! not a strength score.
 //!
 //! The list is Django's `CommonPasswordValidator` list (19,640 distinct passwords, compiled by
 //! Royce Williams), lowercased and sorted by `scripts/update-common-passwords`; see
@@ -24,14 +25,20 @@ pub fn is_common(password: &str) -> bool {
     common_passwords().binary_search(&lowered.as_str()).is_ok()
 }
 
-/// Refuses a new password that is common or equal (ignoring case) to the username or the email's
-/// local part.
+/// Refuses a new password that is common or equal (ignoring case) to the username, the email
+/// address (as shown, or with its domain in ASCII) or the address's local part.
 pub fn check(password: &Password, username: &str, email: &Email) -> Result<(), FieldError> {
     let candidate = password.expose().to_lowercase();
-    if candidate == username.to_lowercase() || candidate == email.local_part().to_lowercase() {
+    let personal = [
+        username.to_lowercase(),
+        email.key(),
+        email.with_ascii_domain().to_lowercase(),
+        email.local_part().to_lowercase(),
+    ];
+    if personal.contains(&candidate) {
         return Err(FieldError::new(
             "value_error",
-            "Value error, Password must not be the username or the email address's local part",
+            "Value error, Password must not be the username, the email address or the email address's local part",
         ));
     }
     if is_common(&candidate) {
@@ -73,11 +80,20 @@ mod tests {
     }
 
     #[test]
-    fn the_username_and_the_local_part_are_refused() {
+    fn the_username_the_email_and_the_local_part_are_refused() {
         let email = Email::parse("Jane.Doe-1975@example.org").unwrap();
         let check = |p: &str| check(&Password::parse(p).unwrap(), "janedoe_77", &email);
         assert!(check("JaneDoe_77").is_err());
         assert!(check("jane.doe-1975").is_err());
+        assert!(check("Jane.Doe-1975@Example.org").is_err());
+        assert!(
+            check("jane.doe-1975@example.org.").is_ok(),
+            "only the address itself"
+        );
+        let idn = Email::parse("jane.doe-1975@xn--bcher-kva.example").unwrap();
+        let check_idn = |p: &str| super::check(&Password::parse(p).unwrap(), "janedoe_77", &idn);
+        assert!(check_idn("jane.doe-1975@bücher.example").is_err());
+        assert!(check_idn("Jane.Doe-1975@XN--BCHER-KVA.example").is_err());
         assert!(check("password1").is_err());
         assert!(check("a sensible passphrase").is_ok());
     }

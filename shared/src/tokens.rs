@@ -166,11 +166,11 @@ impl VerifiedAccess {
             .into()
     }
 
-    fn get(&self, key: &[u8; 32], now: i64) -> Option<AccessClaims> {
+    fn get(&self, key: &[u8; 32], now_ms: i64) -> Option<AccessClaims> {
         let cache = self.0.lock().ok()?;
         cache
             .get(key)
-            .filter(|(_, exp)| now <= *exp)
+            .filter(|(_, exp)| unexpired(now_ms, *exp))
             .map(|(claims, _)| claims.clone())
     }
 
@@ -284,7 +284,7 @@ impl Tokens {
 
     pub fn verify_access(&self, token: &str, issuer: &str) -> Result<AccessClaims, InvalidToken> {
         let key = VerifiedAccess::key(token, issuer);
-        if let Some(claims) = self.verified.get(&key, self.clock.now().timestamp()) {
+        if let Some(claims) = self.verified.get(&key, self.clock.exact().timestamp_millis()) {
             return Ok(claims);
         }
         let claims = self.verify(token, TokenKind::Access, issuer)?;
@@ -399,7 +399,7 @@ impl Tokens {
             return Err(InvalidToken);
         }
         let kid = header.kid.ok_or(InvalidToken)?;
-        let now = self.clock.now().timestamp();
+        let now_ms = self.clock.exact().timestamp_millis();
         let purpose = kind.purpose();
         let keys = self.ring.current();
         let key = keys
@@ -423,13 +423,20 @@ impl Tokens {
         let claims = decode::<Claims>(token, key, &validation)
             .map_err(|_| InvalidToken)?
             .claims;
-        // Expired once `now` passes `exp`: no leeway (the issuer is this same service).
-        if claims.typ == kind && now <= claims.exp {
+        // No leeway: the issuer is this same service.
+        if claims.typ == kind && unexpired(now_ms, claims.exp) {
             Ok(claims)
         } else {
             Err(InvalidToken)
         }
     }
+}
+
+/// Whether a token with this `exp` (seconds) is still valid at `now_ms` (milliseconds): RFC 7519
+/// refuses it "on or after" `exp`, so it is valid while `now < exp`, to the millisecond.
+/// jsonwebtoken's own check (off above) compares whole seconds and accepts all of second `exp`.
+fn unexpired(now_ms: i64, exp: i64) -> bool {
+    now_ms < exp.saturating_mul(1000)
 }
 
 fn user_id(claims: &Claims) -> Result<UserId, InvalidToken> {
@@ -694,7 +701,9 @@ mod tests {
         let material =
             KeyMaterial::from_private(KeyNeeds::ALL, &sets.session, &sets.link, None, None).unwrap();
         let t = Tokens::new(&config, Arc::new(KeyRing::fixed(material)), clock.clone());
-        let access = t.issue_access(uid(3), "s1", ISSUER, clock.now()).unwrap();
+        let issued = clock.now();
+        let access = t.issue_access(uid(3), "s1", ISSUER, issued).unwrap();
+        let unseen = t.issue_access(uid(3), "s1", ISSUER, issued).unwrap();
         assert!(t.verify_access(&access, ISSUER).is_ok());
         assert!(t.verify_access(&access, ISSUER).is_ok(), "the remembered answer");
         // Another issuer, or one byte more, is not the remembered token.
@@ -703,11 +712,24 @@ mod tests {
             Err(InvalidToken)
         );
         assert_eq!(t.verify_access(&format!("{access}x"), ISSUER), Err(InvalidToken));
-        *clock.0.lock().unwrap() += chrono::Duration::seconds(901);
+        // Valid while now < exp, to the millisecond: a whole-second clock would still take it
+        // during all of second `exp`.
+        let exp = issued + chrono::Duration::seconds(900);
+        *clock.0.lock().unwrap() = exp - chrono::Duration::milliseconds(1);
+        assert!(
+            t.verify_access(&access, ISSUER).is_ok(),
+            "a millisecond before exp"
+        );
+        *clock.0.lock().unwrap() = exp;
         assert_eq!(
             t.verify_access(&access, ISSUER),
             Err(InvalidToken),
-            "expired, remembered or not"
+            "at exp, remembered"
+        );
+        assert_eq!(
+            t.verify_access(&unseen, ISSUER),
+            Err(InvalidToken),
+            "at exp, verified anew"
         );
     }
 

@@ -241,7 +241,7 @@ async fn sent_and_throttled_emails_answer_alike_and_each_day_has_a_limit() {
 }
 
 #[tokio::test]
-async fn registration_refuses_common_passwords_and_the_username_or_local_part() {
+async fn registration_refuses_common_passwords_and_the_username_email_or_local_part() {
     let app = Server::start().await;
     for (username, email, password, says) in [
         ("johndoe", "john@example.com", "password1", "too common"),
@@ -253,6 +253,12 @@ async fn registration_refuses_common_passwords_and_the_username_or_local_part() 
             "jane.doe.1980@example.com",
             "Jane.Doe.1980",
             "local part",
+        ),
+        (
+            "johndoe",
+            "jane.doe.1980@example.com",
+            "Jane.Doe.1980@Example.com",
+            "email address",
         ),
     ] {
         let answer = app.register(username, email, password).await;

@@ -919,7 +919,9 @@ async fn an_email_change_link_dies_with_a_later_password_change_reset_or_logout_
 
 #[tokio::test]
 async fn email_change_tokens_expire() {
-    let app = Server::start_with(Settings::default().with("EMAIL_TOKEN_EXPIRATION_SECONDS", "1")).await;
+    // 3 s: a token is valid while now < exp, exp counting from the second it was issued in, so it
+    // lives between 2 and 3 s, time enough for the verification link that verified_user follows.
+    let app = Server::start_with(Settings::default().with("EMAIL_TOKEN_EXPIRATION_SECONDS", "3")).await;
     app.verified_user("johndoe", "john@example.com").await;
     let tokens = app.tokens("johndoe").await;
     assert_eq!(
@@ -929,7 +931,7 @@ async fn email_change_tokens_expire() {
         202
     );
     let token = email_change_token(&app, "john.new@example.com").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     confirm_email_change(&app, &token)
         .await
         .assert_detail(400, BAD_CHANGE_TOKEN);

@@ -234,6 +234,29 @@ async fn a_second_contact_with_the_same_email_is_a_409_on_create_and_update() {
 }
 
 #[tokio::test]
+async fn a_contact_email_is_one_mailbox_whatever_its_spelling() {
+    let app = Server::start().await;
+    let alice = signed_in(&app, "alice").await;
+    let created = create(
+        &app,
+        &alice.access,
+        person("Jörg", "B", "jo\u{308}rg@xn--bcher-kva.example"),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json()["email"], "j\u{F6}rg@bücher.example");
+    for spelling in [
+        "j\u{F6}rg@bücher.example",
+        "J\u{D6}RG@B\u{DC}CHER.example",
+        "jo\u{308}rg@bu\u{308}cher.example",
+    ] {
+        create(&app, &alice.access, person("Other", "Jörg", spelling))
+            .await
+            .assert_detail(409, "Contact with this email already exists");
+    }
+}
+
+#[tokio::test]
 async fn concurrent_creates_with_one_email_make_exactly_one_contact() {
     let app = Server::start().await;
     let alice = signed_in(&app, "alice").await;
@@ -315,6 +338,21 @@ async fn bad_contacts_get_a_422_naming_the_field() {
             "birthday in the future",
             with("birthday", json!("2999-01-01")),
             "birthday",
+        ),
+        (
+            "birthday in year 0 (Python's dates start at year 1)",
+            with("birthday", json!("0000-05-01")),
+            "birthday",
+        ),
+        (
+            "email with a quoted local part",
+            with("email", json!("\"jane doe\"@example.com")),
+            "email",
+        ),
+        (
+            "email with a right-to-left override",
+            with("email", json!("jane\u{202E}@example.com")),
+            "email",
         ),
         (
             "description over 255",

@@ -127,7 +127,9 @@ async fn forged_access_tokens_are_refused() {
 
 #[tokio::test]
 async fn access_tokens_expire() {
-    let app = Server::start_with(Settings::default().with("ACCESS_JWT_EXPIRATION_SECONDS", "1")).await;
+    // 2 s: a token is valid while now < exp, exp counting from the second it was issued in, so it
+    // lives between 1 and 2 s.
+    let app = Server::start_with(Settings::default().with("ACCESS_JWT_EXPIRATION_SECONDS", "2")).await;
     app.verified_user("johndoe", "john@example.com").await;
     let tokens = app.tokens("johndoe").await;
     assert_eq!(
@@ -135,6 +137,35 @@ async fn access_tokens_expire() {
         200
     );
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    app.get_with_token("/api/users/me", &tokens.access)
+        .await
+        .assert_detail(401, "Could not validate credentials");
+}
+
+#[tokio::test]
+async fn an_access_token_is_refused_from_its_exp_on_to_the_millisecond() {
+    // The issuer is fixed: the restarted server listens on another port (another base URL).
+    let app = Server::start_with(Settings::default().with("JWT_ISSUER", "http://ucontact.test")).await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let tokens = app.tokens("johndoe").await;
+    let payload = tokens.access.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let exp = chrono::DateTime::from_timestamp(claims["exp"].as_i64().unwrap(), 0).unwrap();
+    let at =
+        |instant: chrono::DateTime<chrono::Utc>| instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // Two seconds before exp it is still good (and outlives a restart) ...
+    let app = app
+        .restart_with("UCONTACT_FAKE_NOW", &at(exp - chrono::Duration::seconds(2)))
+        .await;
+    assert_eq!(
+        app.get_with_token("/api/users/me", &tokens.access).await.status,
+        200
+    );
+    // ... but from exp on it is not, though "now" is still within second `exp` (the server's
+    // clock starts at exp and runs on for the few milliseconds until the request).
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &at(exp)).await;
     app.get_with_token("/api/users/me", &tokens.access)
         .await
         .assert_detail(401, "Could not validate credentials");

@@ -144,6 +144,73 @@ async fn bad_registrations_get_a_fastapi_shaped_422_naming_the_field() {
 }
 
 #[tokio::test]
+async fn addresses_that_cannot_be_mailed_or_hide_characters_are_422s() {
+    let app = Server::start().await;
+    let cases = [
+        ("a quoted local part", "\"john x\"@example.com".to_owned()),
+        (
+            "a needlessly quoted local part",
+            "\"john\"@example.com".to_owned(),
+        ),
+        ("a line separator", "john\u{2028}@example.com".to_owned()),
+        ("a right-to-left override", "\u{202E}nhoj@example.com".to_owned()),
+        ("a byte order mark", "\u{FEFF}john@example.com".to_owned()),
+        ("a zero width joiner", "jo\u{200D}hn@example.com".to_owned()),
+        ("a noncharacter", "john\u{FFFF}@example.com".to_owned()),
+        (
+            "a zero width joiner in the domain",
+            "john@exam\u{200D}ple.com".to_owned(),
+        ),
+        (
+            "a right-to-left override in the domain",
+            "john@\u{202E}example.com".to_owned(),
+        ),
+    ];
+    for (case, email) in cases {
+        let answer = app.register("johndoe", &email, PASSWORD).await;
+        assert_eq!(answer.status, 422, "{case}: {}", answer.text);
+        answer.assert_422_on("email");
+    }
+    assert!(app.outbox().await.is_empty(), "nothing was registered");
+}
+
+#[tokio::test]
+async fn one_mailbox_is_one_account_whatever_its_spelling() {
+    let app = Server::start().await;
+    let answer = app.register("unicode", "a@Bücher.example", PASSWORD).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    // email-validator's normalized form, as a FastAPI service returns it.
+    assert_eq!(answer.json()["email"], "a@bücher.example");
+    // Mail goes out with the domain in ASCII, as SMTP without SMTPUTF8 needs it.
+    assert_eq!(app.emails_to("a@xn--bcher-kva.example").await.len(), 1);
+    for (spelling, email) in [
+        ("the domain's ASCII form", "a@xn--bcher-kva.example"),
+        ("the domain's ASCII form in capitals", "A@XN--BCHER-KVA.EXAMPLE"),
+        ("a decomposed ü in the domain", "a@bu\u{308}cher.example"),
+    ] {
+        app.register("punycode", email, PASSWORD)
+            .await
+            .assert_detail(409, "User with this email already exists");
+        assert_eq!(app.outbox().await.len(), 1, "{spelling}: no email sent");
+    }
+
+    // The local part: NFC (one code point for ö) then NFD (o and a combining diaeresis).
+    let nfc = app.register("composed", "j\u{F6}rg@example.com", PASSWORD).await;
+    assert_eq!(nfc.status, 201, "{}", nfc.text);
+    app.register("decomposed", "jo\u{308}rg@example.com", PASSWORD)
+        .await
+        .assert_detail(409, "User with this email already exists");
+    let nfd = app
+        .register("decomposed", "mo\u{308}we@example.com", PASSWORD)
+        .await;
+    assert_eq!(nfd.status, 201, "{}", nfd.text);
+    assert_eq!(nfd.json()["email"], "m\u{F6}we@example.com", "stored as NFC");
+    app.register("composed2", "M\u{D6}WE@example.com", PASSWORD)
+        .await
+        .assert_detail(409, "User with this email already exists");
+}
+
+#[tokio::test]
 async fn every_bad_field_is_reported_in_one_answer() {
     let app = Server::start().await;
     let answer = app

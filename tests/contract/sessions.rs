@@ -1,7 +1,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use ucontact_tests::{Server, Settings, tokens_of};
+use ucontact_tests::{PASSWORD, Server, Settings, tokens_of};
+
+use crate::account::{list_sessions, login_as};
 
 #[tokio::test]
 async fn refresh_rotates_the_refresh_token() {
@@ -128,4 +130,28 @@ async fn logout_all_ends_every_session_of_the_user_only() {
     tokens_of(&app.refresh(&jane.refresh).await);
     // A new login starts a new session.
     tokens_of(&app.refresh(&app.tokens("johndoe").await.refresh).await);
+}
+
+#[tokio::test]
+async fn a_huge_user_agent_is_kept_to_its_first_256_characters() {
+    let app = Server::start().await;
+    app.verified_user("johndoe", "john@example.com").await;
+    let agent = format!("Mozilla/5.0 {}", "x".repeat(300_000));
+    let tokens = tokens_of(&login_as(&app, "johndoe", PASSWORD, &agent).await);
+
+    let kept: String = agent.chars().take(256).collect();
+    let sessions = list_sessions(&app, &tokens.access).await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["user_agent"], kept.as_str());
+    let logins: Vec<_> = app
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "login_succeeded")
+        .collect();
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0]["user_agent"], kept.as_str());
+    assert!(
+        app.log().len() < 100_000,
+        "the agent is in no other log line either"
+    );
 }

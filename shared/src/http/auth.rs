@@ -50,9 +50,12 @@ pub fn issuer(app: &App, request: &Request) -> String {
     }
 }
 
+/// The most characters of a User-Agent kept in sessions and audit logs (docs/API.md).
+pub const USER_AGENT_MAX_CHARS: usize = 256;
+
 /// Who sent the request, from the trusted request context: API Gateway's (or the one the local
 /// server builds the same way) source IP, user agent and request id; never from headers a client
-/// can forge, such as `X-Forwarded-For`.
+/// can forge, such as `X-Forwarded-For`. The user agent is cut to [`USER_AGENT_MAX_CHARS`].
 pub fn caller(app: &App, request: &Request) -> Caller {
     let mut caller = Caller {
         issuer: issuer(app, request),
@@ -73,7 +76,17 @@ pub fn caller(app: &App, request: &Request) -> Caller {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
     }
+    caller.user_agent = caller.user_agent.map(clip_user_agent);
     caller
+}
+
+/// The first [`USER_AGENT_MAX_CHARS`] characters of a user agent (characters, not bytes: API
+/// Gateway passes on UTF-8).
+fn clip_user_agent(mut agent: String) -> String {
+    if let Some((cut, _)) = agent.char_indices().nth(USER_AGENT_MAX_CHARS) {
+        agent.truncate(cut);
+    }
+    agent
 }
 
 /// The base URL the local server put on a request: its own listening address.
@@ -112,6 +125,19 @@ mod tests {
             builder = builder.header("authorization", v);
         }
         builder.body(lambda_http::Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn a_user_agent_is_cut_to_256_characters_not_bytes() {
+        for (agent, kept) in [
+            ("curl/8".to_owned(), "curl/8".to_owned()),
+            ("a".repeat(256), "a".repeat(256)),
+            ("a".repeat(300_000), "a".repeat(256)),
+            (format!("{}é", "a".repeat(255)), format!("{}é", "a".repeat(255))),
+            ("é".repeat(1000), "é".repeat(256)),
+        ] {
+            assert_eq!(clip_user_agent(agent.clone()), kept, "{}", agent.len());
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub trait Mailer: Send + Sync {
 pub fn verification_email(user: &User, link: String) -> OutgoingEmail {
     let name = user.username.as_str();
     OutgoingEmail {
-        to: user.email.as_str().to_owned(),
+        to: user.email.with_ascii_domain(),
         subject: "Confirm your email".into(),
         text: format!(
             "Hello {name},\n\nConfirm your email address by opening this link:\n\n{link}\n\n\
@@ -63,7 +63,7 @@ pub fn verification_email(user: &User, link: String) -> OutgoingEmail {
 pub fn reset_email(user: &User, link: String, valid_minutes: i64) -> OutgoingEmail {
     let name = user.username.as_str();
     OutgoingEmail {
-        to: user.email.as_str().to_owned(),
+        to: user.email.with_ascii_domain(),
         subject: "Reset your password".into(),
         text: format!(
             "Hello {name},\n\nChoose a new password by opening this link within {valid_minutes} minutes:\n\n{link}\n\n\
@@ -83,7 +83,7 @@ pub fn reset_email(user: &User, link: String, valid_minutes: i64) -> OutgoingEma
 pub fn email_change_email(user: &User, to: &Email, link: String) -> OutgoingEmail {
     let name = user.username.as_str();
     OutgoingEmail {
-        to: to.as_str().to_owned(),
+        to: to.with_ascii_domain(),
         subject: "Confirm your new email".into(),
         text: format!(
             "Hello {name},\n\nMake this your UContact email address by opening this link:\n\n{link}\n\n\
@@ -108,7 +108,7 @@ pub fn email_changed_notice(before: &User, new_email: &Email) -> OutgoingEmail {
     );
     let footer = "If you did not do this, reset your password and contact support.";
     OutgoingEmail {
-        to: before.email.as_str().to_owned(),
+        to: before.email.with_ascii_domain(),
         subject: "Your email address was changed".into(),
         text: format!("Hello {name},\n\n{intro}\n\n{footer}\n"),
         html: format!(
