@@ -291,10 +291,12 @@ async fn connect_small(app: &Server) -> TcpStream {
     socket.connect(address).await.expect("a connection")
 }
 
-/// Swagger UI's script (1.7 MB), twice: more than loopback's socket buffers hold (about 2.8 MB
-/// in the server's, with the client's 4 KiB), so the second answer waits on the client.
-const TWO_BUNDLES: &[u8] = b"GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nHost: test\r\n\r\n\
-GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nHost: test\r\n\r\n";
+/// Swagger UI's script (1.7 MB), asked for `times` times on one connection. The socket buffers
+/// between server and client hold about 2.8 MB on loopback with the client's 4 KiB (the kernel's
+/// default ceiling, tcp_wmem, is 4 MiB): past that, an answer waits on the client.
+fn bundles_request(times: usize) -> Vec<u8> {
+    b"GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nHost: test\r\n\r\n".repeat(times)
+}
 
 #[tokio::test]
 async fn a_slow_reader_gets_its_whole_response() {
@@ -303,12 +305,15 @@ async fn a_slow_reader_gets_its_whole_response() {
     let app = Server::start_with(limited()).await;
     let bundle = app.get("/docs/swagger-ui-bundle.js").await.text;
     let mut slow = connect_small(&app).await;
-    slow.write_all(TWO_BUNDLES).await.expect("write");
+    // Twice: the second answer is handed over at once (the first fits in the buffers) and then
+    // waits on this client's reading.
+    let times = 2;
+    slow.write_all(&bundles_request(times)).await.expect("write");
     // About 100 KB/s for three times the keep-alive timeout, then the rest as it comes.
     let mut received = Vec::new();
     let mut buf = [0u8; 4096];
     let reading = Instant::now();
-    while received.len() < 2 * bundle.len() {
+    while received.len() < times * bundle.len() {
         let n = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buf))
             .await
             .expect("the server kept sending")
@@ -324,7 +329,7 @@ async fn a_slow_reader_gets_its_whole_response() {
     let received = String::from_utf8_lossy(&received);
     assert_eq!(
         received.matches(bundle.as_str()).count(),
-        2,
+        times,
         "cut off after {} bytes",
         received.len()
     );
@@ -338,7 +343,8 @@ async fn a_client_that_never_reads_is_dropped_after_the_write_timeout() {
         .with("KEEP_ALIVE_TIMEOUT_SECONDS", "30");
     let app = Server::start_with(settings).await;
     let mut stuck = connect_small(&app).await;
-    stuck.write_all(TWO_BUNDLES).await.expect("write");
+    // Four times (6.9 MB): well past the socket buffers, so the server's writes wait on this client.
+    stuck.write_all(&bundles_request(4)).await.expect("write");
     let stalled = Instant::now();
     // The only connection slot is the stuck client's until it is dropped; then this one is served.
     let mut next = connect(&app).await;
