@@ -9,13 +9,13 @@
 //!
 //! So [`HeadErrorIo`] sits between hyper and the socket and swaps that answer for the contract's:
 //! `{"detail": ...}` with `Cache-Control: no-store` (the same [`ApiError`] response every other
-//! error is), keeping hyper's status line and `Date`, and closing the connection as hyper does. It knows hyper's answer
-//! by its shape: a head that ends hyper's write buffer, with one of those statuses and
-//! `content-length: 0` and no `content-type`, which no answer of the service has (every error it
-//! answers has a JSON body). hyper writes it last on the connection, all at once, at the end of
-//! its write buffer; the server makes that buffer one flat slice (`writev(false)`), so whatever
-//! precedes it (the end of an earlier response on a pipelined connection) is written first, in
-//! order.
+//! error is), keeping hyper's status line and `Date`, and closing the connection as hyper does.
+//! It knows hyper's answer by its shape: a head that ends hyper's write buffer, with one of those
+//! statuses and `content-length: 0` and no `content-type`, which no answer of the service has
+//! (every error it answers has a JSON body). hyper writes it last on the connection, all at once,
+//! at the end of its write buffer; the server makes that buffer one flat slice (`writev(false)`),
+//! so whatever precedes it (the end of an earlier response on a pipelined connection) is written
+//! first, in order.
 
 use std::io;
 use std::pin::Pin;
@@ -114,7 +114,8 @@ fn hyper_error_head(buf: &[u8]) -> Option<(usize, Vec<u8>)> {
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
     let code = status_line.split(' ').nth(1)?.parse::<u16>().ok()?;
-    let detail = match StatusCode::from_u16(code).ok()? {
+    let status = StatusCode::from_u16(code).ok()?;
+    let detail = match status {
         StatusCode::BAD_REQUEST => detail::BAD_REQUEST,
         StatusCode::URI_TOO_LONG => detail::URI_TOO_LONG,
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => detail::HEADERS_TOO_LARGE,
@@ -136,7 +137,6 @@ fn hyper_error_head(buf: &[u8]) -> Option<(usize, Vec<u8>)> {
     if !empty_body {
         return None;
     }
-    let status = StatusCode::from_u16(code).ok()?;
     let response = ApiError::Detail { status, detail }.into_response();
     let body: &[u8] = response.body().as_ref();
     let mut answer = Vec::with_capacity(256 + body.len());
