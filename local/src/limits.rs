@@ -1,6 +1,7 @@
 //! The local server's connection limits (docs/API.md, "Configuration"): how long a client may take
-//! to send a request head and a body, how long a kept-alive connection may sit idle, and how many
-//! connections are served at once. Lambda has none of these: API Gateway is the edge there.
+//! to send a request head and a body, how long it may leave a response untaken, how long a
+//! kept-alive connection may sit idle, and how many connections are served at once. Lambda has
+//! none of these: API Gateway is the edge there.
 
 use std::time::Duration;
 
@@ -14,9 +15,13 @@ pub struct Limits {
     pub header_read: Duration,
     /// `BODY_READ_TIMEOUT_SECONDS`: the whole body must arrive within this of its head.
     pub body_read: Duration,
-    /// `KEEP_ALIVE_TIMEOUT_SECONDS`: a kept-alive connection with no new request for this long is
-    /// closed.
+    /// `KEEP_ALIVE_TIMEOUT_SECONDS`: a kept-alive connection with no new request for this long
+    /// after its last response went out is closed.
     pub keep_alive: Duration,
+    /// `WRITE_TIMEOUT_SECONDS`: a response the client takes none of for this long (its socket
+    /// buffer stays full) is abandoned and the connection closed. Counted between two writes, not
+    /// over the whole response, so a slow reader gets all of it (as nginx's `send_timeout`).
+    pub write: Duration,
     /// `MAX_CONNECTIONS`: connections served at once; past it, new ones wait in the listen
     /// backlog until one closes, and the open ones keep being served.
     pub max_connections: usize,
@@ -24,11 +29,13 @@ pub struct Limits {
 
 impl Limits {
     /// Defaults a slow mobile client still meets (a head in 30 s, a body in 60 s: the uploads here
-    /// are at most 1 MiB), and uvicorn's keep-alive of 5 s.
+    /// are at most 1 MiB; a stall of up to 60 s while it downloads, nginx's `send_timeout`), and
+    /// uvicorn's keep-alive of 5 s.
     pub const DEFAULT: Limits = Limits {
         header_read: Duration::from_secs(30),
         body_read: Duration::from_secs(60),
         keep_alive: Duration::from_secs(5),
+        write: Duration::from_secs(60),
         max_connections: 1024,
     };
 
@@ -66,6 +73,7 @@ impl Limits {
                 1,
                 3600,
             )),
+            write: Duration::from_secs(number("WRITE_TIMEOUT_SECONDS", d.write.as_secs(), 1, 3600)),
             max_connections: number("MAX_CONNECTIONS", d.max_connections as u64, 1, 1_000_000) as usize,
         };
         if !problems.is_empty() {

@@ -6,6 +6,7 @@
 //! in the data dir, or with `STORE=dynamodb` in the AWS key store.
 
 mod deadline;
+mod head_errors;
 mod keys;
 mod limits;
 mod server;

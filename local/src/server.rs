@@ -1,8 +1,10 @@
 //! The HTTP/1.1 transport: turns each hyper request into the `lambda_http::Request` the handlers
 //! take (path and query parameters filled in as API Gateway would), runs the route table, and
 //! sends the response back. Connections are bounded ([`Limits`]): a cap on how many are served
-//! at once, read deadlines on the socket for the request head and idle keep-alives
-//! ([`crate::deadline`]), and a deadline on the body.
+//! at once, read deadlines on the socket for the request head and idle keep-alives and a write
+//! timeout for a client that stops taking its response ([`crate::deadline`]), a deadline on the
+//! body, and a declared body over the limit refused before it is read. hyper's own answers to a
+//! head it cannot parse are made the contract's JSON ([`crate::head_errors`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -29,6 +31,7 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::deadline::{DeadlineIo, Deadlines};
+use crate::head_errors::HeadErrorIo;
 use crate::limits::Limits;
 
 /// How long in-flight requests get to finish after a stop signal.
@@ -84,8 +87,8 @@ pub async fn serve(
                 "connection cap reached: new connections wait"
             );
         }
-        let deadlines = Deadlines::new(limits.header_read, limits.keep_alive);
-        let io = TokioIo::new(DeadlineIo::new(stream, deadlines.clone()));
+        let deadlines = Deadlines::new(&limits);
+        let io = TokioIo::new(HeadErrorIo::new(DeadlineIo::new(stream, deadlines.clone())));
         let service = service_fn(move |request| {
             let deadlines = deadlines.clone();
             async move {
@@ -95,7 +98,8 @@ pub async fn serve(
                 response
             }
         });
-        let connection = http1::Builder::new().serve_connection(io, service);
+        // One flat write buffer: hyper's own error head then ends a write (crate::head_errors).
+        let connection = http1::Builder::new().writev(false).serve_connection(io, service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _permit = permit;
@@ -152,34 +156,51 @@ async fn handle(
         routes::resolve(&method, parts.uri.path()).map_or("(no route)", |(endpoint, _)| endpoint.route().2);
     let context = request_context(&parts, peer);
     let request_id = context.request_id.clone().unwrap_or_default();
+    // A declared length over the limit is refused unread: hyper sends `100 Continue` only when
+    // the body is polled, so a client that asked for it is told 413 instead.
+    if body.size_hint().lower() > MAX_BODY_BYTES as u64 {
+        let response = closing(ApiError::PayloadTooLarge.into_response());
+        return Ok(log_and_send(response, &method, pattern, started, &request_id));
+    }
     let body = tokio::time::timeout(body_read, Limited::new(body, MAX_BODY_BYTES).collect()).await;
     let response = match body {
         // The body did not arrive in time: answer, and close the connection.
-        Err(_elapsed) => {
-            let mut response = ApiError::RequestTimeout.into_response();
-            response
-                .headers_mut()
-                .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
-            response
-        }
+        Err(_elapsed) => closing(ApiError::RequestTimeout.into_response()),
         Ok(Ok(collected)) => {
             let body = lambda_http::Body::from(collected.to_bytes().to_vec());
             let request = http::Request::from_parts(parts, body)
                 .with_request_context(RequestContext::ApiGatewayV2(context));
             route(app, base, request).await
         }
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            closing(ApiError::PayloadTooLarge.into_response())
+        }
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "request body could not be read");
             ApiError::bad_request(shared::http::detail::BODY_PARSE).into_response()
         }
     };
+    Ok(log_and_send(response, &method, pattern, started, &request_id))
+}
+
+/// The response with `Connection: close`: the rest of the request is not read.
+fn closing(mut response: shared::http::Response) -> shared::http::Response {
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    response
+}
+
+fn log_and_send(
+    response: shared::http::Response,
+    method: &http::Method,
+    pattern: &str,
+    started: Instant,
+    request_id: &str,
+) -> hyper::Response<Full<Bytes>> {
     tracing::info!(%method, route = pattern, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1e3, %request_id, "request");
     let (parts, body) = response.into_parts();
-    Ok(hyper::Response::from_parts(
-        parts,
-        Full::new(Bytes::from(body.to_vec())),
-    ))
+    hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec())))
 }
 
 async fn route(

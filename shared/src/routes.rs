@@ -7,7 +7,7 @@ use http::Method;
 
 use crate::app::App;
 use crate::handlers;
-use crate::http::{ApiError, Request, Response, run_handler};
+use crate::http::{Allowed, ApiError, Request, Response, run_handler};
 use crate::keys::KeyNeeds;
 
 /// One route: a Lambda function, its method and its path (`{name}` marks a path parameter).
@@ -273,7 +273,8 @@ fn query_parameters(query: Option<&str>) -> HashMap<String, Vec<String>> {
 }
 
 /// Finds the route for a method and path, with its path parameters; 404 for an unknown path,
-/// 405 for a known path and another method. Literal segments win over parameters.
+/// 405 for a known path and another method (allowing every method the table has for that path:
+/// a parameter segment matches a literal one too). Literal segments win over parameters.
 pub fn resolve(method: &Method, path: &str) -> Result<(Endpoint, HashMap<String, String>), ApiError> {
     let mut candidates: Vec<(Endpoint, HashMap<String, String>)> = Endpoint::ALL
         .into_iter()
@@ -282,11 +283,12 @@ pub fn resolve(method: &Method, path: &str) -> Result<(Endpoint, HashMap<String,
     if candidates.is_empty() {
         return Err(ApiError::NotFound);
     }
+    let allowed = Allowed::new(candidates.iter().map(|(endpoint, _)| endpoint.method()));
     candidates.sort_by_key(|(_, params)| params.len());
     candidates
         .into_iter()
         .find(|(endpoint, _)| endpoint.method() == *method)
-        .ok_or(ApiError::MethodNotAllowed)
+        .ok_or(ApiError::MethodNotAllowed(allowed))
 }
 
 fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
@@ -345,7 +347,7 @@ mod tests {
         assert_eq!(resolve(&Method::GET, "/api/users/me").unwrap().0, Endpoint::Me);
         assert!(matches!(
             resolve(&Method::GET, "/api/auth/register"),
-            Err(ApiError::MethodNotAllowed)
+            Err(ApiError::MethodNotAllowed(_))
         ));
         assert!(matches!(
             resolve(&Method::GET, "/api/nothing"),
@@ -363,5 +365,24 @@ mod tests {
             resolve(&Method::GET, "/auth/reset-password/a%2Eb").unwrap().1["token"],
             "a.b"
         );
+    }
+
+    #[test]
+    fn a_405_allows_every_method_the_table_has_for_the_path() {
+        let allowed = |method: Method, path: &str| match resolve(&method, path) {
+            Err(ApiError::MethodNotAllowed(allowed)) => allowed.methods().to_vec(),
+            other => panic!("{method} {path}: not a 405: {other:?}"),
+        };
+        assert_eq!(allowed(Method::GET, "/api/auth/register"), [Method::POST]);
+        assert_eq!(
+            allowed(Method::PATCH, "/api/users/me"),
+            [Method::GET, Method::DELETE]
+        );
+        // A parameter segment matches the literal one too: PUT and DELETE reach `{contact_id}`.
+        assert_eq!(
+            allowed(Method::POST, "/api/contacts/upcoming-birthdays"),
+            [Method::GET, Method::PUT, Method::DELETE]
+        );
+        assert_eq!(allowed(Method::HEAD, "/api/healthchecker"), [Method::GET]);
     }
 }

@@ -75,10 +75,15 @@ const EXPECTED: [(&str, u16, &str); 28] = [
 ];
 
 /// The events of the `fallback` function (API Gateway's `$default` route): file stem, expected
-/// status and body.
-const FALLBACK_EVENTS: [(&str, u16, &str); 2] = [
-    ("fallback", 404, r#"{"detail":"Not Found"}"#),
-    ("fallback-405", 405, r#"{"detail":"Method Not Allowed"}"#),
+/// status, body and `Allow` header.
+const FALLBACK_EVENTS: [(&str, u16, &str, Option<&str>); 2] = [
+    ("fallback", 404, r#"{"detail":"Not Found"}"#, None),
+    (
+        "fallback-405",
+        405,
+        r#"{"detail":"Method Not Allowed"}"#,
+        Some("GET, DELETE"),
+    ),
 ];
 
 /// The API Gateway domain of the sample events.
@@ -108,7 +113,7 @@ async fn every_event_goes_through_its_handler() {
     let files = event_files();
     let files: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let mut events: BTreeSet<&str> = functions.clone();
-    events.extend(FALLBACK_EVENTS.iter().map(|(name, _, _)| *name));
+    events.extend(FALLBACK_EVENTS.iter().map(|(name, _, _, _)| *name));
     events.insert(WORKER_FUNCTION);
     assert_same_set(
         "the route table and the fallback events",
@@ -324,12 +329,13 @@ async fn a_malformed_job_is_reported_for_redelivery() {
 }
 
 /// The fallback function answers its events (requests that match no route, as API Gateway's
-/// `$default` route delivers them) with the local router's 404 and 405.
+/// `$default` route delivers them) with the local router's 404 and 405: not cacheable, the 405
+/// naming the path's methods in `Allow`.
 #[tokio::test]
 async fn the_fallback_events_get_the_local_routers_answers() {
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let app = app_on_embedded_store(data_dir.path()).await;
-    for (name, status, body) in FALLBACK_EVENTS {
+    for (name, status, body, allow) in FALLBACK_EVENTS {
         let path = workspace_root().join("events").join(format!("{name}.json"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read events/{name}.json: {e}"));
         let event: Value = serde_json::from_str(&text).expect("JSON");
@@ -352,6 +358,27 @@ async fn the_fallback_events_get_the_local_routers_answers() {
             response.headers().get("content-type").map(|v| v.as_bytes()),
             Some(&b"application/json"[..]),
             "events/{name}.json: content type"
+        );
+        let header = |response: &shared::http::Response, name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        assert_eq!(
+            header(&response, "cache-control").as_deref(),
+            Some("no-store"),
+            "events/{name}.json: Cache-Control"
+        );
+        assert_eq!(
+            header(&response, "allow").as_deref(),
+            allow,
+            "events/{name}.json: Allow"
+        );
+        assert_eq!(
+            (header(&local, "allow"), header(&local, "cache-control")),
+            (header(&response, "allow"), header(&response, "cache-control")),
+            "events/{name}.json: the local router's headers"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! API Gateway's `$default` route: every request that matches no route of the HTTP API reaches
 //! this function, which answers from the route table exactly as the local router does: 404
-//! `Not Found` for an unknown path, 405 `Method Not Allowed` for a known path and another method.
+//! `Not Found` for an unknown path, 405 `Method Not Allowed` for a known path and another method,
+//! with `Allow` naming the path's methods; both `Cache-Control: no-store`, as every error is.
 
 use crate::app::App;
 use crate::http::{ApiError, Request, Response};

@@ -1,7 +1,8 @@
 //! [`ApiError`]: the one error type at the HTTP edge. Each variant knows its status; causes of
-//! 5xx answers are logged here, once, and never reach the body.
+//! 5xx answers are logged here, once, and never reach the body. Every error answer is
+//! `Cache-Control: no-store`, whichever transport or layer produces it.
 
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -26,6 +27,11 @@ pub mod detail {
     pub const INTERNAL: &str = "Internal Server Error";
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+    /// The local server's answer to a request it cannot parse (a malformed request line or header,
+    /// a `Transfer-Encoding` other than `chunked`).
+    pub const BAD_REQUEST: &str = "Bad Request";
+    pub const URI_TOO_LONG: &str = "URI Too Long";
+    pub const HEADERS_TOO_LARGE: &str = "Request Header Fields Too Large";
     pub const TOO_LARGE: &str = "Request body too large";
     pub const REQUEST_TIMEOUT: &str = "Request body not received in time";
     pub const BODY_PARSE: &str = "There was an error parsing the body";
@@ -84,8 +90,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("not found")]
     NotFound,
+    /// 405 with `Allow`: the methods the route table has for the path.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed(Allowed),
     /// 429 with `Retry-After`.
     #[error("too many attempts")]
     TooManyAttempts { retry_after: i64 },
@@ -113,6 +120,14 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> Response {
+        let mut response = self.answer();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    fn answer(self) -> Response {
         match self {
             ApiError::Validation(issues) => {
                 response::json(StatusCode::UNPROCESSABLE_ENTITY, &json!({ "detail": issues }))
@@ -132,8 +147,13 @@ impl ApiError {
                 response::message_detail(StatusCode::REQUEST_TIMEOUT, detail::REQUEST_TIMEOUT)
             }
             ApiError::NotFound => response::message_detail(StatusCode::NOT_FOUND, detail::NOT_FOUND),
-            ApiError::MethodNotAllowed => {
-                response::message_detail(StatusCode::METHOD_NOT_ALLOWED, detail::METHOD_NOT_ALLOWED)
+            ApiError::MethodNotAllowed(allowed) => {
+                let mut response =
+                    response::message_detail(StatusCode::METHOD_NOT_ALLOWED, detail::METHOD_NOT_ALLOWED);
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, allowed.header_value());
+                response
             }
             ApiError::TooManyAttempts { retry_after } => {
                 let mut response =
@@ -157,6 +177,33 @@ impl ApiError {
                 response::message_detail(StatusCode::INTERNAL_SERVER_ERROR, detail::INTERNAL)
             }
         }
+    }
+}
+
+/// The methods a path has in the route table, in the table's order, each once: a 405's `Allow`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowed(Vec<Method>);
+
+impl Allowed {
+    /// The distinct methods of `methods`, in their order.
+    pub fn new(methods: impl IntoIterator<Item = Method>) -> Self {
+        let mut distinct: Vec<Method> = Vec::new();
+        for method in methods {
+            if !distinct.contains(&method) {
+                distinct.push(method);
+            }
+        }
+        Self(distinct)
+    }
+
+    pub fn methods(&self) -> &[Method] {
+        &self.0
+    }
+
+    /// `GET, DELETE`. Method names are tokens, always valid in a header value.
+    fn header_value(&self) -> HeaderValue {
+        let names: Vec<&str> = self.0.iter().map(Method::as_str).collect();
+        HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""))
     }
 }
 
