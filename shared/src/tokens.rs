@@ -503,7 +503,14 @@ mod tests {
             .unwrap();
         let reset = t.issue_password_reset(uid(1), 0, ISSUER, now).unwrap();
         let change = t
-            .issue_email_change(uid(1), &Email::parse("b@example.com").unwrap(), 7, ISSUER, now)
+            .issue_email_change(
+                uid(1),
+                &Email::parse("b@example.com").unwrap(),
+                7,
+                "change-1",
+                ISSUER,
+                now,
+            )
             .unwrap();
 
         assert_eq!(
