@@ -121,13 +121,7 @@ async fn check_seeded(app: &Server, access: &str, count: usize) {
 }
 
 async fn dynamodb(app: &Server) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(app.setting("AWS_ENDPOINT_URL").expect("endpoint"))
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+    aws_sdk_dynamodb::Client::new(&crate::emulator_config(app).await)
 }
 
 async fn create_contacts(app: &Server, access: &str, count: usize, prefix: &str) {

@@ -193,13 +193,7 @@ async fn break_mail(app: &Server) -> Option<(std::path::PathBuf, std::path::Path
                 .and_then(|(_, rest)| rest.strip_suffix('>'))
                 .expect("an address in MAIL_FROM")
                 .to_owned();
-            let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(app.setting("AWS_ENDPOINT_URL").expect("endpoint"))
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-                .load()
-                .await;
-            aws_sdk_sesv2::Client::new(&config)
+            aws_sdk_sesv2::Client::new(&crate::emulator_config(app).await)
                 .delete_email_identity()
                 .email_identity(address)
                 .send()

@@ -28,3 +28,14 @@ pub fn workspace_root() -> std::path::PathBuf {
         .expect("tests/ has a parent")
         .to_path_buf()
 }
+
+/// The AWS SDK configuration of a server's emulator (moto), for tests that read or change what
+/// the server's store or mailer hold.
+pub async fn emulator_config(app: &ucontact_tests::Server) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(app.setting("AWS_ENDPOINT_URL").expect("an emulator endpoint"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+        .load()
+        .await
+}
