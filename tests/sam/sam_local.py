@@ -287,8 +287,11 @@ class MotoStream:
 class SqliteJobs:
     """Jobs from the SQLite store under `cargo lambda watch`, invoked with `cargo lambda invoke`."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, base: str) -> None:
         self.database, self.seen = database, set()
+        # `cargo lambda invoke` talks to the watch's runtime emulator, at the flow's address.
+        address = urllib.parse.urlsplit(base)
+        self.invoke = ["--invoke-address", address.hostname, "--invoke-port", str(address.port)]
 
     def pump(self) -> int:
         import sqlite3
@@ -298,7 +301,7 @@ class SqliteJobs:
         records = [stream_record(f"JOB#{id}", body, str(n)) for n, (id, body) in enumerate(rows) if id not in self.seen]
         self.seen.update(id for id, _ in rows)
         if records:
-            invoke_worker([str(VENV_BIN / "cargo-lambda"), "lambda", "invoke", "worker"], records)
+            invoke_worker([str(VENV_BIN / "cargo-lambda"), "lambda", "invoke", *self.invoke, "worker"], records)
         return len(records)
 
 
@@ -397,7 +400,7 @@ def main() -> None:
         invoke_all(*args)
     elif command == "flow":
         base, mail, where, unknown, *source = args
-        jobs = MotoStream(where, *source) if mail == "moto" else SqliteJobs(*source)
+        jobs = MotoStream(where, *source) if mail == "moto" else SqliteJobs(*source, base)
         # "json404": the contract's JSON 404; "404": any 404 (cargo-lambda watch's own text).
         flow(base, mail, where, int(unknown.removeprefix("json")), unknown.startswith("json"), jobs)
     else:
