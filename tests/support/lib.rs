@@ -285,6 +285,9 @@ impl Server {
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
+            // Well inside the server's 5 s keep-alive: a connection idle that long (a slow read of
+            // moto's state between two requests) is never reused just as the server closes it.
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .expect("client");
         Self {
