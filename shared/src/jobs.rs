@@ -330,7 +330,7 @@ async fn send_email_job(app: &App, job: &Job) -> Result<(), JobError> {
             let email = mail::email_changed_notice(&before, &Email::from_trusted(new_email.clone()));
             send(app, email).await
         }
-        Job::Purge { .. } => unreachable!("purges are not emails"),
+        Job::Purge { .. } => Err(anyhow!("a purge job sends no email").into()),
     }
 }
 
