@@ -376,8 +376,10 @@ async fn send_throttled(
     Ok(Outcome::Success)
 }
 
-/// Tries of a job in the local server before it is left for the next start.
-const INLINE_ATTEMPTS: u32 = 5;
+/// Tries of a job in the local server before it is left for the next start (about 30 s in all).
+const INLINE_ATTEMPTS: u32 = 8;
+/// The longest wait between two tries.
+const INLINE_MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long one local run of a purge may take before it continues in a fresh job.
 const INLINE_BUDGET: Duration = Duration::from_secs(20);
 
@@ -394,7 +396,8 @@ pub async fn serve_inline(app: &'static App, mut queue: mpsc::UnboundedReceiver<
                     }
                     Err(e) => {
                         tracing::warn!(job_id = %record.id, attempt, error = ?e, "job failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                        tokio::time::sleep(Duration::from_millis(200 << attempt).min(INLINE_MAX_BACKOFF))
+                            .await;
                     }
                 }
             }
