@@ -53,7 +53,8 @@ pub struct RegisterIn {
     /// 3–40 characters: ASCII letters, digits, `.`, `_`, `-`; unique ignoring case.
     #[schema(min_length = 3, max_length = 40, pattern = "^[A-Za-z0-9._-]{3,40}$")]
     pub username: String,
-    /// A valid address of at most 254 characters; unique ignoring case.
+    /// A valid address as email-validator (FastAPI's `EmailStr`) takes it, of at most 254
+    /// characters; answered in its normalized form; unique ignoring case.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// 8–128 characters, not a common password, not the username or the email's local part.
@@ -126,7 +127,8 @@ pub struct ChangePasswordIn {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"new_email": "john.doe@example.org", "password": "correct-horse-battery"}))]
 pub struct ChangeEmailIn {
-    /// A valid address of at most 254 characters, nobody's yet (ignoring case).
+    /// A valid address as email-validator takes it, of at most 254 characters, nobody's yet
+    /// (ignoring case).
     #[schema(format = Email, max_length = 254)]
     pub new_email: String,
     /// The password now; a wrong one counts against the username's login backoff.
@@ -160,7 +162,7 @@ pub struct ContactIn {
     /// At most 20 characters: digits, spaces and `+()-.`.
     #[schema(max_length = 20, pattern = r"^[0-9 +()\-.]{0,20}$")]
     pub phone: Option<String>,
-    /// Not in the future (UTC).
+    /// From year 1, not in the future (UTC).
     pub birthday: Option<chrono::NaiveDate>,
     #[schema(max_length = 255)]
     pub description: Option<String>,
