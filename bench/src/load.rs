@@ -99,19 +99,20 @@ impl LocalServer {
         format!("{}{path}", self.base)
     }
 
-    /// The newest link in the outbox that starts with `prefix`, waiting a little for it: emails
-    /// are written by a job right after the answer (shared::jobs).
-    fn link(&self, prefix: &str) -> anyhow::Result<String> {
+    /// The newest link starting with `prefix` in an email to `to`, waiting a little for it:
+    /// emails are written by a job right after the answer (shared::jobs), so the newest email
+    /// of the outbox may still be someone else's.
+    fn link(&self, to: &str, prefix: &str) -> anyhow::Result<String> {
         for _ in 0..100 {
-            if let Ok(link) = self.outbox_link(prefix) {
+            if let Ok(link) = self.outbox_link(to, prefix) {
                 return Ok(link);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        self.outbox_link(prefix)
+        self.outbox_link(to, prefix)
     }
 
-    fn outbox_link(&self, prefix: &str) -> anyhow::Result<String> {
+    fn outbox_link(&self, to: &str, prefix: &str) -> anyhow::Result<String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.data.path().join("outbox"))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "eml"))
@@ -121,6 +122,12 @@ impl LocalServer {
             let text = std::fs::read_to_string(file)?
                 .replace("=\r\n", "")
                 .replace("=\n", "");
+            let addressed = text
+                .lines()
+                .any(|line| line.starts_with("To: ") && line.contains(to));
+            if !addressed {
+                continue;
+            }
             if let Some(start) = text.find(prefix) {
                 let rest = &text[start + prefix.len()..];
                 let end = rest
@@ -156,7 +163,10 @@ pub(crate) async fn verified_user(
     if answer.status() != 201 {
         bail!("register: {}", answer.text().await?);
     }
-    let token = server.link(&server.url("/api/auth/confirmed_email/"))?;
+    let token = server.link(
+        &format!("{username}@example.com"),
+        &server.url("/api/auth/confirmed_email/"),
+    )?;
     client
         .get(server.url(&format!("/api/auth/confirmed_email/{token}")))
         .send()
@@ -316,7 +326,13 @@ fn finish(child: std::process::Child) -> anyhow::Result<WrkRun> {
     if !output.status.success() {
         bail!("wrk failed: {}", String::from_utf8_lossy(&output.stderr));
     }
-    parse_wrk(&String::from_utf8_lossy(&output.stdout))
+    let text = String::from_utf8_lossy(&output.stdout);
+    let run = parse_wrk(&text)?;
+    if run.errors > 0 {
+        // Which errors (socket errors by kind, or non-2xx answers): wrk's own summary.
+        eprintln!("{text}");
+    }
+    Ok(run)
 }
 
 fn run_wrk(
