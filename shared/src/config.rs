@@ -10,6 +10,9 @@ use std::str::FromStr;
 
 use lettre::message::Mailbox;
 
+use crate::keys::Algorithm;
+use crate::keys::deployed::PUBLIC_KEYS_VAR;
+
 /// `KEYS_SECRET_PREFIX` when unset: where the AWS key store's secrets live.
 pub const DEFAULT_KEYS_SECRET_PREFIX: &str = "ucontact/keys";
 
@@ -73,6 +76,11 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     /// `JWT_AUDIENCE`: the `aud` of access tokens.
     pub jwt_audience: String,
+    /// `JWT_ALGORITHM`: the algorithm of new session keys.
+    pub jwt_algorithm: Algorithm,
+    /// Lambda only: `PUBLIC_KEYS`, the public keys of the deployment (keys::deployed); `None`
+    /// in the local server, which reads its key store.
+    pub public_keys: Option<String>,
     /// `KEYS_SECRET_PREFIX` (with `STORE=dynamodb`): the Secrets Manager names of the key sets.
     pub keys_secret_prefix: String,
     /// `KEYS_REFRESH_SECONDS`: how often a running process rereads its keys (a rotation reaches
@@ -100,6 +108,7 @@ impl fmt::Debug for Config {
             .field("public_base_url", &self.public_base_url)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("jwt_algorithm", &self.jwt_algorithm)
             .field("keys_secret_prefix", &self.keys_secret_prefix)
             .field("keys_refresh_seconds", &self.keys_refresh_seconds)
             .field("lifetimes", &self.lifetimes)
@@ -192,10 +201,20 @@ impl Config {
                 "JWT_SECRET: no longer used: tokens are signed with asymmetric keys (docs/API.md, \"Signing keys\"); unset it".into(),
             );
         }
-        match get("JWT_ALGORITHM").as_deref() {
-            None | Some("EdDSA") => {}
-            Some(other) => problems.push(format!("JWT_ALGORITHM: only EdDSA is supported, got {other:?}")),
-        }
+        let jwt_algorithm = match get("JWT_ALGORITHM").as_deref().map(str::trim) {
+            None | Some("") => Algorithm::EdDSA,
+            Some(name) => Algorithm::from_name(name).unwrap_or_else(|| {
+                problems.push(format!(
+                    "JWT_ALGORITHM: expected EdDSA, ES256 or RS256 (never HMAC), got {name:?}"
+                ));
+                Algorithm::EdDSA
+            }),
+        };
+        // Deployed, the public keys come with the deployment (keys::deployed).
+        let public_keys = match deployment {
+            Deployment::Lambda => Some(get(PUBLIC_KEYS_VAR).unwrap_or_default()),
+            Deployment::Local => None,
+        };
         let jwt_issuer = get("JWT_ISSUER").map(|v| v.trim().to_owned());
         let jwt_audience = get("JWT_AUDIENCE")
             .map(|v| v.trim().to_owned())
@@ -259,6 +278,8 @@ impl Config {
                 public_base_url,
                 jwt_issuer,
                 jwt_audience,
+                jwt_algorithm,
+                public_keys,
                 keys_secret_prefix,
                 keys_refresh_seconds,
                 lifetimes,

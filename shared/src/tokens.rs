@@ -1,19 +1,26 @@
 //! JWT issue and verification, one kind per purpose (docs/API.md, "Tokens" and "Signing keys").
 //!
-//! Every token is signed with EdDSA (Ed25519) by the current key of its purpose's set (session
-//! keys for access and refresh tokens, link keys for the tokens in emails) and names it by `kid`.
-//! It carries `iss`, `aud` (the configured audience for access tokens, a kind-specific one for the
-//! others), `typ` (its kind), `sub`, `jti`, `iat` and `exp`. Verification takes only EdDSA, only a
-//! key of the right purpose that it holds by `kid`, refuses any header that points at another key
-//! (`jku`, `jwk`, `x5u`, `x5c`), requires every claim, checks `iss` and `aud`, and checks `exp`
-//! against the app's [`Clock`] with no leeway. A token of another kind is refused.
+//! Every token is signed by the current key of its purpose's set (session keys, of
+//! `JWT_ALGORITHM`, for access and refresh tokens; EdDSA link keys for the tokens in emails) and
+//! names it by `kid`. It carries `iss`, `aud` (the configured audience for access tokens, a
+//! kind-specific one for the others), `typ` (its kind), `sub`, `jti`, `iat` and `exp`.
+//! Verification takes only a key of the right purpose that it holds by `kid`, and only that key's
+//! own algorithm (so never `none`, never HMAC), refuses any header that points at another key
+//! (`jku`, `jwk`, `x5u`, `x5c`) or asks for extensions (`crit`), requires every claim, checks
+//! `iss` and `aud`, and checks `exp` against the app's [`Clock`] with no leeway. A token of
+//! another kind is refused.
+//!
+//! Signing uses the key parsed when the keys were loaded ([`crate::keys::KeySigner`]): a token
+//! costs one signature, never a key parse.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -21,12 +28,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::{Config, TokenLifetimes};
 use crate::domain::{Email, UserId};
-use crate::keys::{KeyRing, Purpose};
-
-/// The one signing algorithm.
-pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
-/// Its JOSE name, as in the JWKS's `alg`.
-pub const ALGORITHM_NAME: &str = "EdDSA";
+use crate::keys::{KeyMaterial, KeyRing, Purpose};
 
 /// What a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,12 +148,22 @@ pub struct Tokens {
 }
 
 /// Access tokens already verified by this process, by the SHA-256 of their bytes and issuer: the
-/// local server sees the same token on request after request, and an Ed25519 verify costs about
-/// 15 times an HMAC's (BENCHMARKS.md). A hit is the very token verified before, still checked
-/// against its `exp` on the app clock; access tokens cannot be revoked before they expire, so
-/// nothing else can change its answer. Bounded: full, it starts over.
+/// local server sees the same token on request after request, and a signature check costs
+/// 15 (Ed25519) to 50 (P-256) times an HMAC (BENCHMARKS.md). A hit is the very token verified
+/// before, and is accepted only while what made it valid still holds: its `exp` on the app
+/// clock, its key (`kid`) still held and published now (a removed or expired key verifies
+/// nothing, whatever was remembered), and a lifetime (`exp − iat`) within the access lifetime.
+/// Bounded: full, it starts over.
 #[derive(Default)]
-struct VerifiedAccess(Mutex<HashMap<[u8; 32], (AccessClaims, i64)>>);
+struct VerifiedAccess(Mutex<HashMap<[u8; 32], Remembered>>);
+
+#[derive(Clone)]
+struct Remembered {
+    claims: AccessClaims,
+    kid: String,
+    iat: i64,
+    exp: i64,
+}
 
 /// Most access tokens remembered as verified.
 const VERIFIED_ACCESS_CAPACITY: usize = 10_000;
@@ -166,20 +178,16 @@ impl VerifiedAccess {
             .into()
     }
 
-    fn get(&self, key: &[u8; 32], now_ms: i64) -> Option<AccessClaims> {
-        let cache = self.0.lock().ok()?;
-        cache
-            .get(key)
-            .filter(|(_, exp)| unexpired(now_ms, *exp))
-            .map(|(claims, _)| claims.clone())
+    fn get(&self, key: &[u8; 32]) -> Option<Remembered> {
+        self.0.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: [u8; 32], claims: AccessClaims, exp: i64) {
+    fn put(&self, key: [u8; 32], remembered: Remembered) {
         if let Ok(mut cache) = self.0.lock() {
             if cache.len() >= VERIFIED_ACCESS_CAPACITY {
                 cache.clear();
             }
-            cache.insert(key, (claims, exp));
+            cache.insert(key, remembered);
         }
     }
 }
@@ -187,7 +195,6 @@ impl VerifiedAccess {
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tokens")
-            .field("algorithm", &ALGORITHM)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
@@ -283,21 +290,56 @@ impl Tokens {
     }
 
     pub fn verify_access(&self, token: &str, issuer: &str) -> Result<AccessClaims, InvalidToken> {
-        let key = VerifiedAccess::key(token, issuer);
-        if let Some(claims) = self.verified.get(&key, self.clock.exact().timestamp_millis()) {
-            return Ok(claims);
+        let cache_key = VerifiedAccess::key(token, issuer);
+        if let Some(remembered) = self.verified.get(&cache_key) {
+            let now_ms = self.clock.exact().timestamp_millis();
+            let lifetime_ok = remembered.exp - remembered.iat <= self.lifetimes.access;
+            return if unexpired(now_ms, remembered.exp)
+                && lifetime_ok
+                && self.key_held(Purpose::Session, &remembered.kid)
+            {
+                Ok(remembered.claims)
+            } else {
+                Err(InvalidToken)
+            };
         }
-        let claims = self.verify(token, TokenKind::Access, issuer)?;
+        let (claims, kid) = self.verify(token, TokenKind::Access, issuer)?;
+        // An access token minted for longer than access tokens live is no token of ours.
+        if claims.exp - claims.iat > self.lifetimes.access {
+            return Err(InvalidToken);
+        }
         let access = AccessClaims {
             user_id: user_id(&claims)?,
             session_id: claims.sid.clone(),
         };
-        self.verified.put(key, access.clone(), claims.exp);
+        self.verified.put(
+            cache_key,
+            Remembered {
+                claims: access.clone(),
+                kid,
+                iat: claims.iat,
+                exp: claims.exp,
+            },
+        );
         Ok(access)
     }
 
+    /// Whether the key `kid` of `purpose` is held now and can still have signed a valid token.
+    fn key_held(&self, purpose: Purpose, kid: &str) -> bool {
+        self.ring
+            .current()
+            .verifying
+            .find(
+                purpose,
+                kid,
+                Utc::now().timestamp(),
+                purpose.max_token_lifetime(&self.lifetimes),
+            )
+            .is_some()
+    }
+
     pub fn verify_refresh(&self, token: &str, issuer: &str) -> Result<RefreshClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::Refresh, issuer)?;
+        let (claims, _) = self.verify(token, TokenKind::Refresh, issuer)?;
         Ok(RefreshClaims {
             user_id: user_id(&claims)?,
             session_id: claims.sid.clone().ok_or(InvalidToken)?,
@@ -311,7 +353,7 @@ impl Tokens {
         token: &str,
         issuer: &str,
     ) -> Result<VerificationClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::EmailVerification, issuer)?;
+        let (claims, _) = self.verify(token, TokenKind::EmailVerification, issuer)?;
         let email = claims.email.as_deref().ok_or(InvalidToken)?;
         Ok(VerificationClaims {
             user_id: user_id(&claims)?,
@@ -339,7 +381,7 @@ impl Tokens {
     }
 
     pub fn verify_email_change(&self, token: &str, issuer: &str) -> Result<EmailChangeClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::EmailChange, issuer)?;
+        let (claims, _) = self.verify(token, TokenKind::EmailChange, issuer)?;
         let email = claims.email.as_deref().ok_or(InvalidToken)?;
         Ok(EmailChangeClaims {
             user_id: user_id(&claims)?,
@@ -350,7 +392,7 @@ impl Tokens {
     }
 
     pub fn verify_password_reset(&self, token: &str, issuer: &str) -> Result<ResetClaims, InvalidToken> {
-        let claims = self.verify(token, TokenKind::PasswordReset, issuer)?;
+        let (claims, _) = self.verify(token, TokenKind::PasswordReset, issuer)?;
         Ok(ResetClaims {
             user_id: user_id(&claims)?,
             password_version: claims.pwv.ok_or(InvalidToken)?,
@@ -375,26 +417,18 @@ impl Tokens {
     }
 
     fn sign(&self, claims: Claims) -> anyhow::Result<String> {
-        let purpose = claims.typ.purpose();
-        let keys = self.ring.current();
-        // Keys live in real time (the key store's, the rotation's), whatever the app clock says.
-        let (kid, key) = keys
-            .signing(purpose)
-            .and_then(|set| set.current(Utc::now().timestamp()))
-            .ok_or(NoSigningKey(purpose.name()))?;
-        let mut header = Header::new(ALGORITHM);
-        header.kid = Some(kid.to_owned());
-        Ok(encode(&header, &claims, key)?)
+        sign_with(&self.ring.current(), &claims)
     }
 
-    fn verify(&self, token: &str, kind: TokenKind, issuer: &str) -> Result<Claims, InvalidToken> {
+    /// The verified claims and the kid of the key that verified them.
+    fn verify(&self, token: &str, kind: TokenKind, issuer: &str) -> Result<(Claims, String), InvalidToken> {
         let header = decode_header(token).map_err(|_| InvalidToken)?;
-        // Only our algorithm, and only a key we hold: never one the token points at or carries.
-        if header.alg != ALGORITHM
-            || header.jku.is_some()
+        // Only a key we hold: never one the token points at or carries; no extensions.
+        if header.jku.is_some()
             || header.jwk.is_some()
             || header.x5u.is_some()
             || header.x5c.is_some()
+            || has_crit(token)
         {
             return Err(InvalidToken);
         }
@@ -411,8 +445,14 @@ impl Tokens {
                 purpose.max_token_lifetime(&self.lifetimes),
             )
             .ok_or(InvalidToken)?;
+        // The key's own algorithm only: `none`, HMAC keyed with the public key, or another
+        // asymmetric algorithm than the key's are all refused here.
+        let alg = key.entry.alg;
+        if header.alg != alg.jsonwebtoken() {
+            return Err(InvalidToken);
+        }
 
-        let mut validation = Validation::new(ALGORITHM);
+        let mut validation = Validation::new(alg.jsonwebtoken());
         validation.leeway = 0;
         // `exp` is checked below against the app's clock (still required to be present).
         validation.validate_exp = false;
@@ -420,15 +460,60 @@ impl Tokens {
         validation.set_audience(&[self.audience(kind)]);
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "sub", "iat", "jti", "iss", "aud"]);
-        let claims = decode::<Claims>(token, key, &validation)
+        let claims = decode::<Claims>(token, &key.key, &validation)
             .map_err(|_| InvalidToken)?
             .claims;
         // No leeway: the issuer is this same service.
         if claims.typ == kind && unexpired(now_ms, claims.exp) {
-            Ok(claims)
+            Ok((claims, kid))
         } else {
             Err(InvalidToken)
         }
+    }
+}
+
+/// Signs `claims` with the current key of their purpose: the JWS compact serialization, header
+/// `{"alg", "typ": "JWT", "kid"}`, with the key parsed at load time.
+fn sign_with(keys: &KeyMaterial, claims: &Claims) -> anyhow::Result<String> {
+    #[derive(Serialize)]
+    struct Header<'a> {
+        alg: &'static str,
+        typ: &'static str,
+        kid: &'a str,
+    }
+    let purpose = claims.typ.purpose();
+    // Keys live in real time (the key store's, the rotation's), whatever the app clock says.
+    let key = keys
+        .signing(purpose)
+        .and_then(|set| set.current(Utc::now().timestamp()))
+        .ok_or(NoSigningKey(purpose.name()))?;
+    let header = Header {
+        alg: key.alg.name(),
+        typ: "JWT",
+        kid: &key.kid,
+    };
+    let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?));
+    let signature = key.signer.sign(token.as_bytes())?;
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    Ok(token)
+}
+
+/// Whether the token's header has a `crit` member (RFC 7515 4.1.11): no extension is understood
+/// here, so such a token must be refused.
+fn has_crit(token: &str) -> bool {
+    let Some(header) = token.split('.').next() else {
+        return true;
+    };
+    match URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).ok())
+    {
+        Some(members) => members.contains_key("crit"),
+        None => true,
     }
 }
 
@@ -447,9 +532,7 @@ fn user_id(claims: &Claims) -> Result<UserId, InvalidToken> {
 mod tests {
     use super::*;
     use crate::config::Deployment;
-    use crate::keys::{KeyMaterial, KeyNeeds, PrivateKeySet};
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use crate::keys::{Algorithm, KeyMaterial, KeyNeeds, KeySigner, PrivateKeySet};
 
     const ISSUER: &str = "https://api.example.com";
 
@@ -459,11 +542,38 @@ mod tests {
     }
 
     fn sets() -> Sets {
+        sets_of(Algorithm::EdDSA)
+    }
+
+    fn sets_of(alg: Algorithm) -> Sets {
         let now = Utc::now().timestamp() - 10;
         Sets {
-            session: PrivateKeySet::first(now).unwrap(),
-            link: PrivateKeySet::first(now).unwrap(),
+            session: PrivateKeySet::first(alg, now).unwrap(),
+            link: PrivateKeySet::first(Algorithm::EdDSA, now).unwrap(),
         }
+    }
+
+    /// A token with any header, signed by `signer` (forgeries that carry a real signature).
+    fn signed(header: serde_json::Value, claims: &serde_json::Value, signer: &KeySigner) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()).unwrap());
+        format!("{input}.{signature}")
+    }
+
+    fn hs256(header: serde_json::Value, claims: &serde_json::Value, secret: &[u8]) -> String {
+        use hmac::{KeyInit, Mac};
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
     fn tokens_with(sets: &Sets, needs: KeyNeeds) -> Tokens {
@@ -543,6 +653,23 @@ mod tests {
     }
 
     #[test]
+    fn every_algorithm_signs_and_verifies_and_link_tokens_stay_eddsa() {
+        for alg in Algorithm::ALL {
+            let t = tokens(&sets_of(alg));
+            let now = Utc::now();
+            let access = t.issue_access(uid(7), "s1", ISSUER, now).unwrap();
+            assert_eq!(part(&access, 0)["alg"], alg.name());
+            assert_eq!(part(&access, 0)["typ"], "JWT");
+            assert!(t.verify_access(&access, ISSUER).is_ok(), "{alg}");
+            let refresh = t.issue_refresh(uid(7), "s1", now.timestamp() + 60, ISSUER, now).unwrap();
+            assert!(t.verify_refresh(&refresh.token, ISSUER).is_ok(), "{alg}");
+            let reset = t.issue_password_reset(uid(7), 0, ISSUER, now).unwrap();
+            assert_eq!(part(&reset, 0)["alg"], "EdDSA");
+            assert!(t.verify_password_reset(&reset, ISSUER).is_ok());
+        }
+    }
+
+    #[test]
     fn tokens_name_their_key_issuer_and_audience() {
         let sets = sets();
         let t = tokens(&sets);
@@ -606,7 +733,13 @@ mod tests {
 
     #[test]
     fn forged_tokens_are_refused() {
-        let sets = sets();
+        for alg in Algorithm::ALL {
+            forgeries_are_refused(alg);
+        }
+    }
+
+    fn forgeries_are_refused(alg: Algorithm) {
+        let sets = sets_of(alg);
         let t = tokens(&sets);
         let access = t.issue_access(uid(1), "s1", ISSUER, Utc::now()).unwrap();
         let parts: Vec<&str> = access.split('.').collect();
@@ -614,10 +747,10 @@ mod tests {
         let kid = sets.session.keys[0].kid.clone();
 
         // Signed with a key nobody published.
-        let other = tokens(&self::sets())
+        let other = tokens(&sets_of(alg))
             .issue_access(uid(1), "s1", ISSUER, Utc::now())
             .unwrap();
-        assert_eq!(t.verify_access(&other, ISSUER), Err(InvalidToken));
+        assert_eq!(t.verify_access(&other, ISSUER), Err(InvalidToken), "{alg}");
 
         // Payload changed to another user, signature kept.
         let payload = part(&access, 1)
@@ -636,62 +769,98 @@ mod tests {
             Err(InvalidToken)
         );
 
-        // HS256 keyed with the public key (the classic confusion attack).
-        let public_x = sets.session.public().unwrap()[0].x.clone();
-        let mut hs = Header::new(Algorithm::HS256);
-        hs.kid = Some(kid.clone());
+        // HS256 keyed with the public key (the classic confusion attack), in every encoding of it.
+        let public = &sets.session.public().unwrap()[0].jwk;
         let claims = part(&access, 1);
-        for secret in [
-            public_x.as_bytes().to_vec(),
-            URL_SAFE_NO_PAD.decode(&public_x).unwrap(),
-        ] {
-            let forged = encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(&secret)).unwrap();
-            assert_eq!(t.verify_access(&forged, ISSUER), Err(InvalidToken));
+        let members = [&public.x, &public.y, &public.n].into_iter().flatten();
+        for member in members {
+            for secret in [member.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(member).unwrap()] {
+                let forged = hs256(serde_json::json!({"alg": "HS256", "kid": kid}), &claims, &secret);
+                assert_eq!(t.verify_access(&forged, ISSUER), Err(InvalidToken), "{alg}");
+            }
         }
 
-        // Headers that point at or carry another key, even with a valid signature of ours.
+        // A genuine signature under another algorithm's name than the key's.
         let signing = sets.session.signing().unwrap();
-        let key = signing.current(Utc::now().timestamp()).unwrap().1;
-        for extra in ["jku", "x5u"] {
-            let mut h = Header::new(ALGORITHM);
-            h.kid = Some(kid.clone());
-            if extra == "jku" {
-                h.jku = Some("https://evil.example.com/jwks.json".into());
-            } else {
-                h.x5u = Some("https://evil.example.com/cert.pem".into());
-            }
-            let token = encode(&h, &claims, key).unwrap();
-            assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{extra}");
+        let key = &signing.current(Utc::now().timestamp()).unwrap().signer;
+        for other in Algorithm::ALL.into_iter().filter(|other| *other != alg) {
+            let token = signed(serde_json::json!({"alg": other.name(), "kid": kid}), &claims, key);
+            assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{alg} as {other}");
         }
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(serde_json::json!({
-            "kty": "OKP", "crv": "Ed25519", "x": public_x
-        }))
-        .unwrap();
-        let mut h = Header::new(ALGORITHM);
-        h.kid = Some(kid.clone());
-        h.jwk = Some(jwk);
-        assert_eq!(
-            t.verify_access(&encode(&h, &claims, key).unwrap(), ISSUER),
-            Err(InvalidToken)
-        );
+        // The same, named right: accepted (so the refusals above are about the header).
+        let genuine = signed(serde_json::json!({"alg": alg.name(), "kid": kid}), &claims, key);
+        assert!(t.verify_access(&genuine, ISSUER).is_ok(), "{alg}");
+
+        // Headers that point at or carry another key, or ask for extensions, even with a valid
+        // signature of ours.
+        for (name, value) in [
+            ("jku", serde_json::json!("https://evil.example.com/jwks.json")),
+            ("x5u", serde_json::json!("https://evil.example.com/cert.pem")),
+            ("jwk", serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})),
+            ("crit", serde_json::json!(["exp"])),
+        ] {
+            let mut h = serde_json::json!({"alg": alg.name(), "kid": kid});
+            h[name] = value;
+            let token = signed(h, &claims, key);
+            assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{alg} {name}");
+        }
 
         // An unknown kid, and no kid at all.
-        let mut h = Header::new(ALGORITHM);
-        h.kid = Some("unknown".into());
-        assert_eq!(
-            t.verify_access(&encode(&h, &claims, key).unwrap(), ISSUER),
-            Err(InvalidToken)
-        );
-        let h = Header::new(ALGORITHM);
-        assert_eq!(
-            t.verify_access(&encode(&h, &claims, key).unwrap(), ISSUER),
-            Err(InvalidToken)
-        );
+        let token = signed(serde_json::json!({"alg": alg.name(), "kid": "unknown"}), &claims, key);
+        assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken));
+        let token = signed(serde_json::json!({"alg": alg.name()}), &claims, key);
+        assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken));
+
+        // An access token minted for longer than access tokens live.
+        let mut long = claims.clone();
+        long["exp"] = serde_json::json!(long["iat"].as_i64().unwrap() + 901);
+        let token = signed(serde_json::json!({"alg": alg.name(), "kid": kid}), &long, key);
+        assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{alg} lifetime");
 
         // A link token's kid is not a session key.
         let reset = t.issue_password_reset(uid(1), 0, ISSUER, Utc::now()).unwrap();
         assert_eq!(t.verify_access(&reset, ISSUER), Err(InvalidToken));
         assert_eq!(t.verify_access("not a token", ISSUER), Err(InvalidToken));
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_stops_verifying_when_its_key_is_removed() {
+        use crate::keys::{KeyStore, KeyStoreError, PublicKeySets, RotationReport};
+        /// A key store whose session set the test can empty.
+        struct Switch(Sets, std::sync::atomic::AtomicBool);
+        #[async_trait::async_trait]
+        impl KeyStore for Switch {
+            async fn load(&self, needs: KeyNeeds) -> Result<KeyMaterial, KeyStoreError> {
+                let removed = self.1.load(std::sync::atomic::Ordering::SeqCst);
+                let empty = PrivateKeySet::default();
+                let session = if removed { &empty } else { &self.0.session };
+                Ok(KeyMaterial::from_private(needs, session, &self.0.link, None, None)?)
+            }
+            async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
+                unreachable!()
+            }
+            async fn rotate(
+                &self,
+                _: &TokenLifetimes,
+                _: Algorithm,
+                _: i64,
+                _: i64,
+            ) -> Result<Vec<RotationReport>, KeyStoreError> {
+                unreachable!()
+            }
+        }
+        let store = Arc::new(Switch(sets(), false.into()));
+        let ring = KeyRing::load(store.clone(), KeyNeeds::ALL, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        let config = Config::from_lookup(Deployment::Local, |_| None).unwrap();
+        let t = Tokens::new(&config, Arc::new(ring), Arc::new(crate::clock::SystemClock));
+        let access = t.issue_access(uid(4), "s1", ISSUER, Utc::now()).unwrap();
+        assert!(t.verify_access(&access, ISSUER).is_ok());
+        assert!(t.verify_access(&access, ISSUER).is_ok(), "remembered");
+        store.1.store(true, std::sync::atomic::Ordering::SeqCst);
+        t.ring().refresh_if_stale().await;
+        assert_eq!(t.verify_access(&access, ISSUER), Err(InvalidToken), "its key is gone");
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use super::{
-    KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, Purpose, RotationReport,
+    Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets, Purpose,
+    RotationReport,
     abuse_hash_key, generate_abuse_hash_key, rotate_sets,
 };
 use crate::config::TokenLifetimes;
@@ -25,13 +26,38 @@ use crate::config::TokenLifetimes;
 #[derive(Debug, Clone)]
 pub struct FileKeyStore {
     dir: PathBuf,
+    /// The algorithm of first session keys (`JWT_ALGORITHM`).
+    session_alg: Algorithm,
 }
 
 impl FileKeyStore {
-    pub fn new(data_dir: &Path) -> Self {
+    pub fn new(data_dir: &Path, session_alg: Algorithm) -> Self {
         Self {
             dir: data_dir.join("keys"),
+            session_alg,
         }
+    }
+
+    /// At the local server's start: if `JWT_ALGORITHM` names another algorithm than the newest
+    /// session key's, rotates to a key of the configured one, at once (the previous keys keep
+    /// verifying their tokens). Returns the new session kid if it rotated.
+    pub async fn follow_configured_algorithm(
+        &self,
+        lifetimes: &TokenLifetimes,
+    ) -> Result<Option<String>, KeyStoreError> {
+        let store = self.clone();
+        let current = tokio::task::spawn_blocking(move || store.read_set(Purpose::Session, unix_now()))
+            .await
+            .map_err(|e| KeyStoreError::Unavailable(e.into()))??
+            .newest_algorithm();
+        if current == Some(self.session_alg) {
+            return Ok(None);
+        }
+        let reports = self.rotate(lifetimes, self.session_alg, unix_now(), 0).await?;
+        Ok(reports
+            .into_iter()
+            .find(|r| r.purpose == Purpose::Session)
+            .map(|r| r.new_kid))
     }
 
     fn set_path(&self, purpose: Purpose) -> PathBuf {
@@ -99,7 +125,10 @@ impl FileKeyStore {
     fn read_set(&self, purpose: Purpose, now: i64) -> Result<PrivateKeySet, KeyStoreError> {
         let path = self.set_path(purpose);
         let text = self.read_or_create(&path, || {
-            Ok(serde_json::to_string_pretty(&PrivateKeySet::first(now)?)
+            Ok(serde_json::to_string_pretty(&PrivateKeySet::first(
+                purpose.algorithm(self.session_alg),
+                now,
+            )?)
                 .map_err(|e| MalformedKeys(e.to_string()))?)
         })?;
         serde_json::from_str(&text).map_err(|e| MalformedKeys(format!("{}: {e}", path.display())).into())
@@ -139,9 +168,23 @@ impl KeyStore for FileKeyStore {
         .map_err(|e| KeyStoreError::Unavailable(e.into()))?
     }
 
+    async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = unix_now();
+            Ok(PublicKeySets {
+                session: store.read_set(Purpose::Session, now)?.public()?,
+                link: store.read_set(Purpose::Link, now)?.public()?,
+            })
+        })
+        .await
+        .map_err(|e| KeyStoreError::Unavailable(e.into()))?
+    }
+
     async fn rotate(
         &self,
         lifetimes: &TokenLifetimes,
+        session_alg: Algorithm,
         now: i64,
         activate_in: i64,
     ) -> Result<Vec<RotationReport>, KeyStoreError> {
@@ -152,7 +195,7 @@ impl KeyStore for FileKeyStore {
                 .into_iter()
                 .map(|purpose| Ok((purpose, store.read_set(purpose, now)?)))
                 .collect::<Result<Vec<_>, KeyStoreError>>()?;
-            let (sets, reports) = rotate_sets(sets, &lifetimes, now, activate_in)?;
+            let (sets, reports) = rotate_sets(sets, &lifetimes, session_alg, now, activate_in)?;
             for (purpose, set) in sets {
                 let path = store.set_path(purpose);
                 let text = serde_json::to_string_pretty(&set).map_err(|e| MalformedKeys(e.to_string()))?;
@@ -181,7 +224,7 @@ mod tests {
     #[tokio::test]
     async fn keys_are_made_once_kept_private_and_rotated_in_place() {
         let dir = std::env::temp_dir().join(format!("ucontact-keys-{}", uuid::Uuid::new_v4().simple()));
-        let store = FileKeyStore::new(&dir);
+        let store = FileKeyStore::new(&dir, Algorithm::EdDSA);
         let first = store.load(KeyNeeds::ALL).await.unwrap();
         let now = unix_now();
         let kid = first
@@ -189,12 +232,12 @@ mod tests {
             .unwrap()
             .current(now)
             .unwrap()
-            .0
-            .to_owned();
+            .kid
+            .clone();
         // A second load (a restart) finds the same key.
         let again = store.load(KeyNeeds::ALL).await.unwrap();
         assert_eq!(
-            again.signing(Purpose::Session).unwrap().current(now).unwrap().0,
+            again.signing(Purpose::Session).unwrap().current(now).unwrap().kid,
             kid
         );
         #[cfg(unix)]
@@ -207,14 +250,35 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600, "{file}");
         }
 
-        let reports = store.rotate(&LIFETIMES, now, 0).await.unwrap();
+        let reports = store.rotate(&LIFETIMES, Algorithm::EdDSA, now, 0).await.unwrap();
         assert_eq!(reports.len(), 2);
         let rotated = store.load(KeyNeeds::ALL).await.unwrap();
-        let new_kid = rotated.signing(Purpose::Session).unwrap().current(now).unwrap().0;
+        let new_kid = rotated
+            .signing(Purpose::Session)
+            .unwrap()
+            .current(now)
+            .unwrap()
+            .kid
+            .clone();
         assert_eq!(new_kid, reports[0].new_kid);
         assert_ne!(new_kid, kid);
-        assert_eq!(reports[0].kids, vec![kid.clone(), new_kid.to_owned()]);
+        assert_eq!(reports[0].kids, vec![kid.clone(), new_kid.clone()]);
         assert!(rotated.verifying.find(Purpose::Session, &kid, now, 120).is_some());
+
+        // A start with another JWT_ALGORITHM rotates the session keys to it, at once; link keys
+        // stay EdDSA, and the earlier keys keep verifying.
+        let rs256 = FileKeyStore::new(&dir, Algorithm::RS256);
+        let rotated_to = rs256.follow_configured_algorithm(&LIFETIMES).await.unwrap().unwrap();
+        assert_eq!(rs256.follow_configured_algorithm(&LIFETIMES).await.unwrap(), None);
+        let now = unix_now();
+        let material = rs256.load(KeyNeeds::ALL).await.unwrap();
+        let signing = material.signing(Purpose::Session).unwrap().current(now).unwrap();
+        assert_eq!((signing.kid.as_str(), signing.alg), (rotated_to.as_str(), Algorithm::RS256));
+        assert_eq!(
+            material.signing(Purpose::Link).unwrap().current(now).unwrap().alg,
+            Algorithm::EdDSA
+        );
+        assert!(material.verifying.find(Purpose::Session, &new_kid, now, 120).is_some());
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,8 +1,8 @@
-//! Signing keys (docs/API.md, "Signing keys"): Ed25519 key sets per purpose, their public halves,
+//! Signing keys (docs/API.md, "Signing keys"): key sets per purpose, their public halves,
 //! rotation, and the key that hashes abuse state.
 //!
-//! - Two purposes: **session** keys sign access and refresh tokens, **link** keys sign the tokens
-//!   in emails. A function holds the private set only of the purposes it mints
+//! - Two purposes: **session** keys sign access and refresh tokens (with `JWT_ALGORITHM`: EdDSA,
+//!   ES256 or RS256, [`Algorithm`]), **link** keys sign the tokens in emails (always EdDSA). A function holds the private set only of the purposes it mints
 //!   ([`KeyNeeds`], declared per route in [`crate::routes`]); every other one holds public keys.
 //! - A key set is a list of keys, oldest first. Each key has an activation instant: the newest
 //!   activated key signs. [`PrivateKeySet::rotate`] adds a key and retires the previous one at the
@@ -13,7 +13,10 @@
 //!
 //! Private key material is held in [`secrecy`] boxes and never printed: `Debug` shows kids only.
 
+pub mod algorithm;
+pub mod deployed;
 pub mod file;
+#[cfg(feature = "secrets-manager")]
 pub mod secrets_manager;
 
 use std::collections::HashMap;
@@ -22,14 +25,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+pub use algorithm::{Algorithm, KeySigner, PublicJwk};
 
 use crate::config::TokenLifetimes;
 
@@ -50,6 +52,15 @@ impl Purpose {
         match self {
             Purpose::Session => "session",
             Purpose::Link => "link",
+        }
+    }
+
+    /// The algorithm of this purpose's new keys: the configured one for session keys, EdDSA for
+    /// link keys (their tokens never leave the service).
+    pub fn algorithm(self, session: Algorithm) -> Algorithm {
+        match self {
+            Purpose::Session => session,
+            Purpose::Link => Algorithm::EdDSA,
         }
     }
 
@@ -88,12 +99,21 @@ impl KeyNeeds {
         verify: false,
         abuse_hash: false,
     };
+
+    /// Whether these needs include a secret (a private set or the abuse-state hash key): what
+    /// only the key store can give. Public keys travel with a deployment.
+    pub const fn secret(self) -> bool {
+        self.sign_session || self.sign_link || self.abuse_hash
+    }
 }
 
 /// One private key as the store keeps it.
 #[derive(Clone, Deserialize)]
 pub struct StoredKey {
     pub kid: String,
+    /// Absent in sets written before keys had a choice of algorithm: those are Ed25519.
+    #[serde(default)]
+    pub alg: Algorithm,
     /// Unix seconds.
     pub created_at: i64,
     /// From this instant on, if it is the newest activated key, it signs.
@@ -121,6 +141,7 @@ impl fmt::Debug for StoredKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredKey")
             .field("kid", &self.kid)
+            .field("alg", &self.alg)
             .field("activates_at", &self.activates_at)
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
@@ -133,18 +154,17 @@ impl fmt::Debug for StoredKey {
 pub struct MalformedKeys(pub String);
 
 impl StoredKey {
-    /// A fresh Ed25519 key.
-    pub fn generate(now: i64, activates_at: i64) -> Result<Self, MalformedKeys> {
-        let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map_err(|_| MalformedKeys("key generation failed".into()))?;
-        let pair = Ed25519KeyPair::from_pkcs8(document.as_ref())
-            .map_err(|_| MalformedKeys("generated key does not parse".into()))?;
+    /// A fresh key of `alg`.
+    pub fn generate(alg: Algorithm, now: i64, activates_at: i64) -> Result<Self, MalformedKeys> {
+        let document = alg.generate_pkcs8()?;
+        let kid = KeySigner::from_pkcs8(alg, &document)?.public()?.thumbprint(alg)?;
         Ok(Self {
-            kid: thumbprint(&URL_SAFE_NO_PAD.encode(pair.public_key().as_ref())),
+            kid,
+            alg,
             created_at: now,
             activates_at,
             retired_at: None,
-            private_key: SecretString::from(URL_SAFE_NO_PAD.encode(document.as_ref())),
+            private_key: SecretString::from(URL_SAFE_NO_PAD.encode(&document)),
         })
     }
 
@@ -154,16 +174,21 @@ impl StoredKey {
             .map_err(|_| MalformedKeys(format!("key {}: private key is not base64url", self.kid)))
     }
 
+    /// The parsed private key.
+    fn signer(&self) -> Result<KeySigner, MalformedKeys> {
+        KeySigner::from_pkcs8(self.alg, &self.pkcs8()?)
+            .map_err(|e| MalformedKeys(format!("key {}: {}", self.kid, e.0)))
+    }
+
     /// The public half, as the verification set keeps it.
     pub fn public(&self) -> Result<PublicKeyEntry, MalformedKeys> {
-        let pair = Ed25519KeyPair::from_pkcs8(&self.pkcs8()?)
-            .map_err(|_| MalformedKeys(format!("key {}: not an Ed25519 PKCS#8 key", self.kid)))?;
         Ok(PublicKeyEntry {
             kid: self.kid.clone(),
+            alg: self.alg,
             created_at: self.created_at,
             activates_at: self.activates_at,
             retired_at: self.retired_at,
-            x: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+            jwk: self.signer()?.public()?,
         })
     }
 
@@ -171,12 +196,6 @@ impl StoredKey {
     fn needed_until(&self, max_lifetime: i64) -> Option<i64> {
         self.retired_at.map(|retired| retired + max_lifetime)
     }
-}
-
-/// The RFC 7638 thumbprint of an Ed25519 public key: the `kid` of every key.
-fn thumbprint(x: &str) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// The private keys of one purpose, oldest first.
@@ -191,6 +210,7 @@ impl Serialize for PrivateKeySet {
         #[derive(Serialize)]
         struct Key<'a> {
             kid: &'a str,
+            alg: Algorithm,
             created_at: i64,
             activates_at: i64,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,6 +227,7 @@ impl Serialize for PrivateKeySet {
                 .iter()
                 .map(|k| Key {
                     kid: &k.kid,
+                    alg: k.alg,
                     created_at: k.created_at,
                     activates_at: k.activates_at,
                     retired_at: k.retired_at,
@@ -219,17 +240,23 @@ impl Serialize for PrivateKeySet {
 }
 
 impl PrivateKeySet {
-    /// A set with one key, active at once (a first start).
-    pub fn first(now: i64) -> Result<Self, MalformedKeys> {
+    /// A set with one key of `alg`, active at once (a first start).
+    pub fn first(alg: Algorithm, now: i64) -> Result<Self, MalformedKeys> {
         Ok(Self {
-            keys: vec![StoredKey::generate(now, now)?],
+            keys: vec![StoredKey::generate(alg, now, now)?],
         })
+    }
+
+    /// The algorithm of the newest key (the one that signs once activated).
+    pub fn newest_algorithm(&self) -> Option<Algorithm> {
+        self.keys.iter().max_by_key(|k| k.activates_at).map(|k| k.alg)
     }
 
     /// Adds a key that signs from `activates_at` on, retires the keys it replaces at that instant,
     /// and drops the retired keys no unexpired token can need any more. Returns the new kid.
     pub fn rotate(
         &mut self,
+        alg: Algorithm,
         now: i64,
         activates_at: i64,
         max_lifetime: i64,
@@ -240,7 +267,7 @@ impl PrivateKeySet {
         }
         self.keys
             .retain(|k| k.needed_until(max_lifetime).is_none_or(|until| until >= now));
-        let key = StoredKey::generate(now, activates_at)?;
+        let key = StoredKey::generate(alg, now, activates_at)?;
         let kid = key.kid.clone();
         self.keys.push(key);
         Ok(kid)
@@ -255,14 +282,12 @@ impl PrivateKeySet {
     pub fn signing(&self) -> Result<SigningKeys, MalformedKeys> {
         let mut keys = Vec::with_capacity(self.keys.len());
         for key in &self.keys {
-            let pkcs8 = key.pkcs8()?;
-            // Checked here, so that signing never meets a bad key.
-            Ed25519KeyPair::from_pkcs8(&pkcs8)
-                .map_err(|_| MalformedKeys(format!("key {}: not an Ed25519 PKCS#8 key", key.kid)))?;
+            // Parsed once here, kept for every token it signs.
             keys.push(SigningKey {
                 kid: key.kid.clone(),
+                alg: key.alg,
                 activates_at: key.activates_at,
-                key: EncodingKey::from_ed_der(&pkcs8),
+                signer: key.signer()?,
             });
         }
         Ok(SigningKeys(keys))
@@ -273,12 +298,17 @@ impl PrivateKeySet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicKeyEntry {
     pub kid: String,
+    /// Absent in sets written before keys had a choice of algorithm: those are Ed25519.
+    #[serde(default)]
+    pub alg: Algorithm,
+    #[serde(default)]
     pub created_at: i64,
     pub activates_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retired_at: Option<i64>,
-    /// The Ed25519 public key, base64url (the JWK `x`).
-    pub x: String,
+    /// The public key's JWK members (`x`; `x`, `y`; or `n`, `e`).
+    #[serde(flatten)]
+    pub jwk: PublicJwk,
 }
 
 /// The public halves of both purposes' keys: what every verifying function reads.
@@ -307,10 +337,11 @@ impl PublicKeySets {
 }
 
 /// A private key ready to sign.
-struct SigningKey {
-    kid: String,
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: Algorithm,
     activates_at: i64,
-    key: EncodingKey,
+    pub signer: KeySigner,
 }
 
 /// The parsed private keys of one purpose.
@@ -318,12 +349,21 @@ pub struct SigningKeys(Vec<SigningKey>);
 
 impl SigningKeys {
     /// The key that signs at `now`: the newest activated one.
-    pub fn current(&self, now: i64) -> Option<(&str, &EncodingKey)> {
+    pub fn current(&self, now: i64) -> Option<&SigningKey> {
         self.0
             .iter()
             .filter(|k| k.activates_at <= now)
             .max_by_key(|k| k.activates_at)
-            .map(|k| (k.kid.as_str(), &k.key))
+    }
+
+    /// Keeps only the keys `keep` accepts (a deployment signs only with keys it publishes).
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.0.retain(|k| keep(&k.kid));
+    }
+
+    /// The kids held, oldest activation first.
+    pub fn kids(&self) -> Vec<&str> {
+        self.0.iter().map(|k| k.kid.as_str()).collect()
     }
 }
 
@@ -346,8 +386,10 @@ impl VerifyingKeys {
         for purpose in Purpose::ALL {
             let mut keys = HashMap::new();
             for entry in sets.of(purpose) {
-                let key = DecodingKey::from_ed_components(&entry.x)
-                    .map_err(|_| MalformedKeys(format!("public key {}: bad x", entry.kid)))?;
+                let key = entry
+                    .jwk
+                    .decoding_key(entry.alg)
+                    .map_err(|e| MalformedKeys(format!("public key {}: {}", entry.kid, e.0)))?;
                 keys.insert(
                     entry.kid.clone(),
                     VerifyingKey {
@@ -363,9 +405,14 @@ impl VerifyingKeys {
 
     /// The key named `kid`, if it belongs to `purpose` and can still have signed an unexpired
     /// token at `now`.
-    pub fn find(&self, purpose: Purpose, kid: &str, now: i64, max_lifetime: i64) -> Option<&DecodingKey> {
+    pub fn find(&self, purpose: Purpose, kid: &str, now: i64, max_lifetime: i64) -> Option<&VerifyingKey> {
         let key = self.by_purpose.get(&purpose)?.get(kid)?;
-        published(&key.entry, now, max_lifetime).then_some(&key.key)
+        published(&key.entry, now, max_lifetime).then_some(key)
+    }
+
+    /// Whether any key is held (a deployment that has not published its keys holds none).
+    pub fn is_empty(&self) -> bool {
+        self.by_purpose.values().all(HashMap::is_empty)
     }
 
     /// The published public keys of `purpose` at `now`, oldest first.
@@ -404,6 +451,13 @@ impl KeyMaterial {
         match purpose {
             Purpose::Session => self.session_signing.as_ref(),
             Purpose::Link => self.link_signing.as_ref(),
+        }
+    }
+
+    pub fn signing_mut(&mut self, purpose: Purpose) -> Option<&mut SigningKeys> {
+        match purpose {
+            Purpose::Session => self.session_signing.as_mut(),
+            Purpose::Link => self.link_signing.as_mut(),
         }
     }
 
@@ -464,11 +518,15 @@ pub trait KeyStore: Send + Sync {
     /// Reads what `needs` names.
     async fn load(&self, needs: KeyNeeds) -> Result<KeyMaterial, KeyStoreError>;
 
+    /// Both purposes' public sets, as a deployment publishes them (`keys public`).
+    async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError>;
+
     /// Adds a new key to each purpose's set, activating `activate_in` seconds from `now`, and drops
     /// retired keys that no unexpired token needs.
     async fn rotate(
         &self,
         lifetimes: &TokenLifetimes,
+        session_alg: Algorithm,
         now: i64,
         activate_in: i64,
     ) -> Result<Vec<RotationReport>, KeyStoreError>;
@@ -481,12 +539,18 @@ pub type PurposeSets = Vec<(Purpose, PrivateKeySet)>;
 pub fn rotate_sets(
     mut sets: PurposeSets,
     lifetimes: &TokenLifetimes,
+    session_alg: Algorithm,
     now: i64,
     activate_in: i64,
 ) -> Result<(PurposeSets, Vec<RotationReport>), MalformedKeys> {
     let mut reports = Vec::new();
     for (purpose, set) in &mut sets {
-        let new_kid = set.rotate(now, now + activate_in, purpose.max_token_lifetime(lifetimes))?;
+        let new_kid = set.rotate(
+            purpose.algorithm(session_alg),
+            now,
+            now + activate_in,
+            purpose.max_token_lifetime(lifetimes),
+        )?;
         let activates_at = set.keys.last().map_or(now, |k| k.activates_at);
         reports.push(RotationReport {
             purpose: *purpose,
@@ -541,9 +605,13 @@ impl KeyRing {
             async fn load(&self, _: KeyNeeds) -> Result<KeyMaterial, KeyStoreError> {
                 Err(KeyStoreError::Unavailable(anyhow::anyhow!("fixed key ring")))
             }
+            async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
+                Err(KeyStoreError::Unavailable(anyhow::anyhow!("fixed key ring")))
+            }
             async fn rotate(
                 &self,
                 _: &TokenLifetimes,
+                _: Algorithm,
                 _: i64,
                 _: i64,
             ) -> Result<Vec<RotationReport>, KeyStoreError> {
@@ -617,12 +685,14 @@ mod tests {
 
     #[test]
     fn rotation_keeps_the_old_key_until_its_tokens_expire_then_drops_it() {
-        let mut set = PrivateKeySet::first(1000).unwrap();
+        let mut set = PrivateKeySet::first(Algorithm::EdDSA, 1000).unwrap();
         let first = set.keys[0].kid.clone();
-        let second = set.rotate(1010, 1010, LIFE).unwrap();
+        // A rotation may change the algorithm.
+        let second = set.rotate(Algorithm::ES256, 1010, 1010, LIFE).unwrap();
         assert_ne!(first, second);
         let signing = set.signing().unwrap();
-        assert_eq!(signing.current(1010).unwrap().0, second);
+        assert_eq!(signing.current(1010).unwrap().kid, second);
+        assert_eq!(signing.current(1010).unwrap().alg, Algorithm::ES256);
 
         let public = PublicKeySets {
             session: set.public().unwrap(),
@@ -654,32 +724,50 @@ mod tests {
         assert_eq!(kids(1011 + LIFE), vec![second.clone()]);
 
         // The next rotation forgets the key nobody needs any more.
-        let third = set.rotate(1011 + LIFE, 1011 + LIFE, LIFE).unwrap();
+        let third = set.rotate(Algorithm::RS256, 1011 + LIFE, 1011 + LIFE, LIFE).unwrap();
         let kids: Vec<&str> = set.keys.iter().map(|k| k.kid.as_str()).collect();
         assert_eq!(kids, vec![second.as_str(), third.as_str()]);
     }
 
     #[test]
     fn a_key_activating_later_does_not_sign_yet() {
-        let mut set = PrivateKeySet::first(0).unwrap();
+        let mut set = PrivateKeySet::first(Algorithm::EdDSA, 0).unwrap();
         let first = set.keys[0].kid.clone();
-        let next = set.rotate(10, 70, LIFE).unwrap();
+        let next = set.rotate(Algorithm::EdDSA, 10, 70, LIFE).unwrap();
         let signing = set.signing().unwrap();
-        assert_eq!(signing.current(69).unwrap().0, first);
-        assert_eq!(signing.current(70).unwrap().0, next);
+        assert_eq!(signing.current(69).unwrap().kid, first);
+        assert_eq!(signing.current(70).unwrap().kid, next);
     }
 
     #[test]
     fn kids_are_rfc7638_thumbprints_and_private_keys_never_print() {
-        let set = PrivateKeySet::first(0).unwrap();
-        let public = set.public().unwrap().remove(0);
-        assert_eq!(public.kid, thumbprint(&public.x));
-        let secret = set.keys[0].private_key.expose_secret().to_owned();
-        assert!(!format!("{set:?}").contains(&secret));
-        // Serialized, the private key is there (that is the store's format), and it round-trips.
-        let json = serde_json::to_string(&set).unwrap();
-        assert!(json.contains(&secret));
-        let back: PrivateKeySet = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.public().unwrap(), set.public().unwrap());
+        for alg in Algorithm::ALL {
+            let set = PrivateKeySet::first(alg, 0).unwrap();
+            let public = set.public().unwrap().remove(0);
+            assert_eq!(public.kid, public.jwk.thumbprint(alg).unwrap());
+            assert_eq!(public.alg, alg);
+            let secret = set.keys[0].private_key.expose_secret().to_owned();
+            assert!(!format!("{set:?}").contains(&secret));
+            assert!(!format!("{:?}", set.signing().unwrap().current(0).unwrap().signer).contains(&secret));
+            // Serialized, the private key is there (that is the store's format), and it round-trips.
+            let json = serde_json::to_string(&set).unwrap();
+            assert!(json.contains(&secret));
+            let back: PrivateKeySet = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.public().unwrap(), set.public().unwrap());
+        }
+    }
+
+    #[test]
+    fn sets_written_before_algorithms_read_as_ed25519() {
+        let set = PrivateKeySet::first(Algorithm::EdDSA, 0).unwrap();
+        let mut json: serde_json::Value = serde_json::to_value(&set).unwrap();
+        json["keys"][0].as_object_mut().unwrap().remove("alg");
+        let back: PrivateKeySet = serde_json::from_value(json).unwrap();
+        assert_eq!(back.keys[0].alg, Algorithm::EdDSA);
+        let public = serde_json::json!({"session": [{"kid": "k", "created_at": 0, "activates_at": 0,
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]});
+        let sets: PublicKeySets = serde_json::from_value(public).unwrap();
+        assert_eq!(sets.session[0].alg, Algorithm::EdDSA);
+        assert!(VerifyingKeys::new(&sets).is_ok());
     }
 }

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `<prefix>/session-signing` | the session keys' private set | `login`, `refresh-token` |
 //! | `<prefix>/link-signing` | the link keys' private set | `register`, `request-email`, `reset-password` |
-//! | `<prefix>/verification` | both purposes' public sets | every function that verifies a token |
+//! | `<prefix>/verification` | both purposes' public sets | the local server and `keys public` (deployed functions get them from `PUBLIC_KEYS`, [`super::deployed`]) |
 //! | `<prefix>/abuse-hash` | the abuse-state hash key | the functions that key backoff or throttle state |
 //!
 //! template.yaml creates them and gives each function's role `secretsmanager:GetSecretValue` on
@@ -18,7 +18,7 @@ use aws_sdk_secretsmanager::error::SdkError;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use super::{
-    KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets, Purpose,
+    Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets, Purpose,
     RotationReport, abuse_hash_key, generate_abuse_hash_key, rotate_sets,
 };
 use crate::config::TokenLifetimes;
@@ -135,11 +135,12 @@ impl SecretsManagerKeyStore {
     /// Against an emulator (the local server with `AWS_ENDPOINT_URL`, or the tests): makes the
     /// first keys and the abuse-state hash key if there are none. Deployed, the template creates
     /// the hash key and the operator's first `keys rotate` makes the signing keys.
-    pub async fn ensure(&self, lifetimes: &TokenLifetimes) -> Result<(), KeyStoreError> {
+    pub async fn ensure(&self, lifetimes: &TokenLifetimes, session_alg: Algorithm) -> Result<(), KeyStoreError> {
         if self.read_set(Purpose::Session).await?.keys.is_empty()
             || self.read_set(Purpose::Link).await?.keys.is_empty()
         {
-            self.rotate(lifetimes, chrono::Utc::now().timestamp(), 0).await?;
+            self.rotate(lifetimes, session_alg, chrono::Utc::now().timestamp(), 0)
+                .await?;
         }
         if self.read(ABUSE_HASH).await?.is_none() {
             self.write(ABUSE_HASH, generate_abuse_hash_key()).await?;
@@ -203,15 +204,20 @@ impl KeyStore for SecretsManagerKeyStore {
         )?)
     }
 
+    async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
+        self.read_public().await
+    }
+
     async fn rotate(
         &self,
         lifetimes: &TokenLifetimes,
+        session_alg: Algorithm,
         now: i64,
         activate_in: i64,
     ) -> Result<Vec<RotationReport>, KeyStoreError> {
         let (session, link) = tokio::join!(self.read_set(Purpose::Session), self.read_set(Purpose::Link));
         let sets = vec![(Purpose::Session, session?), (Purpose::Link, link?)];
-        let (sets, reports) = rotate_sets(sets, lifetimes, now, activate_in)?;
+        let (sets, reports) = rotate_sets(sets, lifetimes, session_alg, now, activate_in)?;
         // Public halves first: a verifier learns a key before any token carries its kid.
         let mut public = PublicKeySets::default();
         for (purpose, set) in &sets {
