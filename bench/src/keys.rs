@@ -1,20 +1,22 @@
-//! Section 8: what the signing keys cost. Per token, in-process: an EdDSA (Ed25519) sign and
-//! verify through `shared::tokens`, beside an HS256 sign and verify with the same library (the
-//! scheme it replaced). Per cold start: one key-store load of a minting function's needs (its
-//! private set and the abuse-hash key: two Secrets Manager reads in parallel), of a verifying
-//! function's (the public set: one read), against moto; and of the local server's files.
+//! Section 8: what the signing keys cost. Per token, in-process: a sign and a verify through
+//! `shared::tokens` for each `JWT_ALGORITHM` (EdDSA, ES256, RS256), beside an HS256 sign and
+//! verify with jsonwebtoken (the scheme it replaced). Per cold start: one key-store load of a
+//! minting function's needs (its private set and the abuse-hash key: two Secrets Manager reads in
+//! parallel) against moto; of a verifying function's (its deployment's `PUBLIC_KEYS`: no
+//! request); and of the local server's files.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::anyhow;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use shared::Config;
 use shared::config::Deployment;
 use shared::domain::UserId;
 use shared::keys::file::FileKeyStore;
+use shared::keys::deployed::{DeployedKeyStore, decode_public, encode_public};
 use shared::keys::secrets_manager::SecretsManagerKeyStore;
-use shared::keys::{KeyNeeds, KeyRing, KeyStore};
+use shared::keys::{Algorithm, KeyNeeds, KeyRing, KeyStore};
 use shared::routes::Endpoint;
 use shared::tokens::Tokens;
 
@@ -24,8 +26,8 @@ use crate::Options;
 #[derive(Debug, Clone, Default)]
 pub struct KeyCosts {
     pub tokens_per_run: usize,
-    pub eddsa_sign_us: Vec<f64>,
-    pub eddsa_verify_us: Vec<f64>,
+    /// Per algorithm: (sign µs, verify µs) per run.
+    pub algorithms: Vec<(Algorithm, Vec<f64>, Vec<f64>)>,
     pub hs256_sign_us: Vec<f64>,
     pub hs256_verify_us: Vec<f64>,
     /// Key-store loads (ms), per needs: (label, runs).
@@ -48,44 +50,55 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
         _ => None,
     })
     .map_err(|e| anyhow!("{e}"))?;
-    let files: Arc<dyn KeyStore> = Arc::new(FileKeyStore::new(data.path()));
-    let ring = KeyRing::load(Arc::clone(&files), KeyNeeds::ALL, std::time::Duration::MAX)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let tokens = Tokens::new(&config, Arc::new(ring), Arc::new(shared::clock::SystemClock));
+    // One key store per algorithm (a data dir each: the first keys follow JWT_ALGORITHM).
+    let mut per_algorithm = Vec::new();
+    for alg in Algorithm::ALL {
+        let dir = data.path().join(alg.name());
+        let store: Arc<dyn KeyStore> = Arc::new(FileKeyStore::new(&dir, alg));
+        let ring = KeyRing::load(store, KeyNeeds::ALL, std::time::Duration::MAX)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let tokens = Tokens::new(&config, Arc::new(ring), Arc::new(shared::clock::SystemClock));
+        per_algorithm.push((alg, tokens));
+    }
+    let files: Arc<dyn KeyStore> = Arc::new(FileKeyStore::new(data.path(), Algorithm::EdDSA));
     let user = UserId::new(1).ok_or_else(|| anyhow!("user id"))?;
     let now = chrono::Utc::now();
 
     let hs_key = b"an-hs256-key-of-the-kind-the-service-used-to-hold-0123";
     let (hs_encoding, hs_decoding) = (EncodingKey::from_secret(hs_key), DecodingKey::from_secret(hs_key));
     let hs_claims = serde_json::json!({"sub": "1", "typ": "access", "jti": "0123456789abcdef", "iat": now.timestamp(), "exp": now.timestamp() + 900});
-    let mut validation = Validation::new(Algorithm::HS256);
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.validate_aud = false;
 
     let mut costs = KeyCosts {
         tokens_per_run: count,
         ..KeyCosts::default()
     };
+    costs.algorithms = per_algorithm.iter().map(|(alg, _)| (*alg, vec![], vec![])).collect();
     for _ in 0..runs {
-        let started = Instant::now();
-        let mut minted = Vec::with_capacity(count);
-        for _ in 0..count {
-            minted.push(tokens.issue_access(user, "bench-session", ISSUER, now)?);
+        for ((_, tokens), (alg, sign, verify)) in per_algorithm.iter().zip(&mut costs.algorithms) {
+            let started = Instant::now();
+            let mut minted = Vec::with_capacity(count);
+            for _ in 0..count {
+                minted.push(tokens.issue_access(user, "bench-session", ISSUER, now)?);
+            }
+            sign.push(per_token_us(started, count));
+            // Each token is new to the process: every verify checks its signature.
+            let started = Instant::now();
+            for token in &minted {
+                tokens
+                    .verify_access(token, ISSUER)
+                    .map_err(|_| anyhow!("a minted {alg} token did not verify"))?;
+            }
+            verify.push(per_token_us(started, count));
         }
-        costs.eddsa_sign_us.push(per_token_us(started, count));
-        let started = Instant::now();
-        for token in &minted {
-            tokens
-                .verify_access(token, ISSUER)
-                .map_err(|_| anyhow!("a minted token did not verify"))?;
-        }
-        costs.eddsa_verify_us.push(per_token_us(started, count));
 
         let started = Instant::now();
         let mut hs = Vec::with_capacity(count);
         for _ in 0..count {
             hs.push(jsonwebtoken::encode(
-                &Header::new(Algorithm::HS256),
+                &Header::new(jsonwebtoken::Algorithm::HS256),
                 &hs_claims,
                 &hs_encoding,
             )?);
@@ -103,9 +116,12 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
     let prefix = format!("ucontact-bench-keys-{}/keys", uuid::Uuid::new_v4().simple());
     let secrets = SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), &prefix);
     secrets
-        .ensure(&config.lifetimes)
+        .ensure(&config.lifetimes, Algorithm::EdDSA)
         .await
         .map_err(|e| anyhow!("{e:#}"))?;
+    // A verify-only function: its deployment's public keys (PUBLIC_KEYS), parsed at start.
+    let public = encode_public(&secrets.public_sets().await.map_err(|e| anyhow!("{e:#}"))?)?;
+    let deployed = DeployedKeyStore::new(decode_public(&public)?, None);
     let cases: [(&str, &dyn KeyStore, KeyNeeds); 4] = [
         (
             "Secrets Manager (moto): login's needs (session set + abuse key)",
@@ -118,8 +134,8 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
             Endpoint::RefreshToken.keys(),
         ),
         (
-            "Secrets Manager (moto): me's (public set)",
-            &secrets,
+            "deployment (PUBLIC_KEYS, no request): me's (public set)",
+            &deployed,
             Endpoint::Me.keys(),
         ),
         (

@@ -262,21 +262,25 @@ unknown one, alternating, one at a time, {} of each per route. Both only write a
             md,
             "## Signing keys: per token and per cold start
 
-In-process, this build of the bench              driver: {} access tokens signed, then verified, per run, through `shared::tokens`              (EdDSA, Ed25519, aws-lc-rs), beside HS256 with the same library (the scheme it              replaced). Then one key-store load per row, as a function does once per cold start              (Secrets Manager on moto: a local emulator's latency, not AWS's; what carries over is              the number of reads, made in parallel).
+In-process, this build of the bench driver: {} access tokens signed, then verified, per run, \
+             through `shared::tokens` for each `JWT_ALGORITHM` (aws-lc-rs; the private key parsed \
+             once per key load, every token verified anew), beside HS256 with jsonwebtoken (the \
+             scheme it replaced). Then one key-store load per row, as a function does once per \
+             cold start (Secrets Manager on moto: a local emulator's latency, not AWS's; what \
+             carries over is the number of reads, made in parallel).
 
 | operation | µs per token |
 |---|---|",
             keys.tokens_per_run
         );
-        for (label, runs) in [
-            ("EdDSA sign (access token)", &keys.eddsa_sign_us),
-            (
-                "EdDSA verify (kid lookup, signature, iss, aud, exp)",
-                &keys.eddsa_verify_us,
-            ),
-            ("HS256 sign (before)", &keys.hs256_sign_us),
-            ("HS256 verify (before)", &keys.hs256_verify_us),
-        ] {
+        let mut rows: Vec<(String, &Vec<f64>)> = Vec::new();
+        for (alg, sign, verify) in &keys.algorithms {
+            rows.push((format!("{alg} sign (access token)"), sign));
+            rows.push((format!("{alg} verify (kid lookup, signature, iss, aud, exp)"), verify));
+        }
+        rows.push(("HS256 sign (before)".into(), &keys.hs256_sign_us));
+        rows.push(("HS256 verify (before)".into(), &keys.hs256_verify_us));
+        for (label, runs) in rows {
             let _ = writeln!(md, "| {label} | {} |", fmt3(spread(runs), 2));
         }
         let _ = writeln!(md, "\n| key-store load at cold start | ms |\n|---|---|");

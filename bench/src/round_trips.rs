@@ -135,7 +135,7 @@ async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_d
 pub async fn create_keys(options: &Options, prefix: &str, lifetimes: &TokenLifetimes) -> anyhow::Result<()> {
     let sdk = moto_sdk(options).await;
     SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), prefix)
-        .ensure(lifetimes)
+        .ensure(lifetimes, shared::keys::Algorithm::EdDSA)
         .await
         .map_err(|e| anyhow!("{e:#}"))
 }
@@ -295,7 +295,7 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     ]);
     let config = Config::from_lookup(Deployment::Local, |name| settings.get(name).cloned())
         .map_err(|e| anyhow!("{e}"))?;
-    let mut app = App::build(config, KeyNeeds::ALL).await?;
+    let mut app = App::build(config, KeyNeeds::ALL, shared::store::WarmUp::None).await?;
     let mailer = Arc::new(CapturingMailer::default());
     app.store = store.clone();
     app.contacts = store;

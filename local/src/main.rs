@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use shared::config::{Config, Deployment};
+use shared::config::{Config, Deployment, StoreKind};
 use shared::keys::KeyNeeds;
+use shared::keys::file::FileKeyStore;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -42,7 +43,19 @@ async fn run() -> anyhow::Result<()> {
     // The signing keys are made on first start and kept in the data dir (keys/, mode 0600).
     let config = Config::from_lookup(Deployment::Local, lookup)?;
     tracing::info!(?config, ?limits, "starting");
-    let mut app = shared::App::build(config, KeyNeeds::ALL).await?;
+    if config.store == StoreKind::Sqlite {
+        // The data dir's session keys follow JWT_ALGORITHM: a start with another algorithm than
+        // the newest key's rotates to a key of it (earlier keys keep verifying their tokens).
+        let keys = FileKeyStore::new(&config.data_dir, config.jwt_algorithm);
+        if let Some(kid) = keys
+            .follow_configured_algorithm(&config.lifetimes)
+            .await
+            .context("Failed to rotate the session keys to JWT_ALGORITHM")?
+        {
+            tracing::info!(kid, algorithm = %config.jwt_algorithm, "rotated the session keys to JWT_ALGORITHM");
+        }
+    }
+    let mut app = shared::App::build(config, KeyNeeds::ALL, shared::store::WarmUp::None).await?;
     // Background jobs (emails, purges) run in this process, right after the answer.
     let (queue, jobs) = tokio::sync::mpsc::unbounded_channel();
     app.background = shared::jobs::Background::Inline(queue);

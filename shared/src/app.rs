@@ -10,13 +10,13 @@ use crate::aws;
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
 use crate::jobs::Background;
+use crate::keys::deployed::{DeployedKeyStore, decode_public};
 use crate::keys::file::FileKeyStore;
-use crate::keys::secrets_manager::SecretsManagerKeyStore;
 use crate::keys::{KeyNeeds, KeyRing, KeyStore};
 use crate::mail::Mailer;
 use crate::password::Passwords;
 use crate::store::dynamodb::DynamoStore;
-use crate::store::{ContactStore, Store};
+use crate::store::{ContactStore, Store, WarmUp};
 use crate::throttle::{EmailThrottle, Limits, LoginBackoff};
 use crate::tokens::Tokens;
 
@@ -35,22 +35,35 @@ pub struct App {
     pub background: Background,
 }
 
-/// The key store of the config's deployment: the data dir's files with the embedded store,
-/// Secrets Manager with DynamoDB. `sdk` is loaded when the store is DynamoDB.
-pub fn key_store(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> Arc<dyn KeyStore> {
-    match (&config.store, sdk) {
-        (StoreKind::DynamoDb { .. }, Some(sdk)) => Arc::new(SecretsManagerKeyStore::new(
-            aws_sdk_secretsmanager::Client::new(sdk),
-            config.keys_secret_prefix.clone(),
-        )),
-        _ => Arc::new(FileKeyStore::new(&config.data_dir)),
+/// The key store of the config's deployment: the data dir's files with the embedded store;
+/// with DynamoDB, Secrets Manager for the local server and the operator's commands, and for a
+/// deployed function its deployment's public keys plus (if it is built with them) Secrets
+/// Manager's secrets ([`crate::keys::deployed`]). `sdk` is loaded when the store is DynamoDB.
+pub fn key_store(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> anyhow::Result<Arc<dyn KeyStore>> {
+    let (StoreKind::DynamoDb { .. }, Some(sdk)) = (&config.store, sdk) else {
+        return Ok(Arc::new(FileKeyStore::new(&config.data_dir, config.jwt_algorithm)));
+    };
+    let secrets = secrets::store(config, sdk);
+    match &config.public_keys {
+        None => secrets.context("the local server's DynamoDB key store is Secrets Manager"),
+        Some(public) => {
+            let public = decode_public(public).context("PUBLIC_KEYS (the PublicKeys parameter)")?;
+            if public.session.is_empty() {
+                tracing::warn!(
+                    "PUBLIC_KEYS holds no session key: no token verifies until a deployment publishes the keys (README \"Signing keys\")"
+                );
+            }
+            Ok(Arc::new(DeployedKeyStore::new(public, secrets.ok())))
+        }
     }
 }
 
 impl App {
     /// Builds the adapters the config names, with the keys `needs` names (a Lambda function's
-    /// route's, or all of them for the local server).
-    pub async fn build(config: Config, needs: KeyNeeds) -> anyhow::Result<Self> {
+    /// route's, or all of them for the local server). The key load, the store's connection
+    /// (opened by one `warm_up` read, bounded by [`WARM_UP_LIMIT`], never failing the start) and
+    /// the mailer are made concurrently: one round trip of latency for all of them.
+    pub async fn build(config: Config, needs: KeyNeeds, warm_up: WarmUp) -> anyhow::Result<Self> {
         // One SDK configuration for both AWS clients, loaded only when one of them is used.
         let uses_aws = matches!(config.store, StoreKind::DynamoDb { .. }) || config.mailer == MailerKind::Ses;
         let sdk = if uses_aws {
@@ -58,46 +71,56 @@ impl App {
         } else {
             None
         };
-        // Against an emulator (never otherwise), create what is missing: the table, the sender.
+        // Against an emulator (never otherwise), create what is missing: the table, the keys,
+        // the sender.
         let provision = config.aws_endpoint_url.is_some();
+        if provision && let (StoreKind::DynamoDb { .. }, Some(sdk)) = (&config.store, &sdk) {
+            secrets::provision(&config, sdk).await?;
+        }
+        let keys = key_store(&config, sdk.as_ref())?;
+        let refresh = std::time::Duration::from_secs(config.keys_refresh_seconds.unsigned_abs());
 
-        // Each adapter serves both ports.
-        let (store, contacts): (Arc<dyn Store>, Arc<dyn ContactStore>) = match (&config.store, &sdk) {
-            (StoreKind::DynamoDb { table }, Some(sdk)) => {
-                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.clone());
-                if provision {
-                    store.ensure_table().await?;
+        let stores = async {
+            // Each adapter serves both ports.
+            let stores: (Arc<dyn Store>, Arc<dyn ContactStore>) = match (&config.store, &sdk) {
+                (StoreKind::DynamoDb { table }, Some(sdk)) => {
+                    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.clone());
+                    if provision {
+                        store.ensure_table().await?;
+                    }
+                    let store = Arc::new(store);
+                    (store.clone(), store)
                 }
-                let store = Arc::new(store);
-                (store.clone(), store)
+                _ => embedded::store(&config)?,
+            };
+            if warm_up != WarmUp::None {
+                match tokio::time::timeout(WARM_UP_LIMIT, stores.0.warm_up(warm_up)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::info!(error = %e, "the store's warm-up read failed; the first request connects"),
+                    Err(_) => tracing::info!("the store's warm-up read timed out; the first request connects"),
+                }
             }
-            _ => embedded::store(&config)?,
+            anyhow::Ok(stores)
         };
-        let mailer: Arc<dyn Mailer> = match (config.mailer, &sdk) {
-            (MailerKind::Ses, Some(sdk)) => ses::mailer(&config, sdk, provision).await?,
-            _ => embedded::mailer(&config)?,
+        let mailer = async {
+            anyhow::Ok(match (config.mailer, &sdk) {
+                (MailerKind::Ses, Some(sdk)) => ses::mailer(&config, sdk, provision).await?,
+                _ => embedded::mailer(&config)?,
+            })
         };
+        let ring = async {
+            KeyRing::load(keys, needs, refresh)
+                .await
+                .context("Failed to load the signing keys")
+        };
+        let (stores, mailer, ring) = tokio::join!(stores, mailer, ring);
+        let ((store, contacts), mailer, ring) = (stores?, mailer?, Arc::new(ring?));
+
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
         let clock: Arc<dyn Clock> = match config.fake_now {
             Some(start) => Arc::new(ShiftedClock::starting_at(start)),
             None => Arc::new(SystemClock),
         };
-        let keys = key_store(&config, sdk.as_ref());
-        if provision && let (StoreKind::DynamoDb { .. }, Some(sdk)) = (&config.store, &sdk) {
-            SecretsManagerKeyStore::new(
-                aws_sdk_secretsmanager::Client::new(sdk),
-                config.keys_secret_prefix.clone(),
-            )
-            .ensure(&config.lifetimes)
-            .await
-            .context("Failed to provision the signing keys on the emulator")?;
-        }
-        let refresh = std::time::Duration::from_secs(config.keys_refresh_seconds.unsigned_abs());
-        let ring = Arc::new(
-            KeyRing::load(keys, needs, refresh)
-                .await
-                .context("Failed to load the signing keys")?,
-        );
         let abuse_hash_key = ring
             .current()
             .abuse_hash
@@ -125,6 +148,60 @@ impl App {
             limits,
             background: Background::Stream,
         })
+    }
+}
+
+/// The longest a cold start waits for its warm-up read (Lambda's init phase is 10 s; a store that
+/// does not answer in this time is left to the first request, as before).
+pub const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The Secrets Manager key store, compiled in with the `secrets-manager` feature: the local
+/// server, the operator's commands, and the functions that sign or key abuse state.
+#[cfg(feature = "secrets-manager")]
+mod secrets {
+    use std::sync::Arc;
+
+    use anyhow::Context;
+
+    use crate::config::Config;
+    use crate::keys::KeyStore;
+    use crate::keys::secrets_manager::SecretsManagerKeyStore;
+
+    fn manager(config: &Config, sdk: &aws_config::SdkConfig) -> SecretsManagerKeyStore {
+        SecretsManagerKeyStore::new(
+            aws_sdk_secretsmanager::Client::new(sdk),
+            config.keys_secret_prefix.clone(),
+        )
+    }
+
+    pub fn store(config: &Config, sdk: &aws_config::SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
+        Ok(Arc::new(manager(config, sdk)))
+    }
+
+    /// Against an emulator: the first keys, if there are none.
+    pub async fn provision(config: &Config, sdk: &aws_config::SdkConfig) -> anyhow::Result<()> {
+        manager(config, sdk)
+            .ensure(&config.lifetimes, config.jwt_algorithm)
+            .await
+            .context("Failed to provision the signing keys on the emulator")
+    }
+}
+
+/// Functions that only verify are built without the Secrets Manager client: their public keys
+/// come with the deployment, and a secret asked of them is a start-up error.
+#[cfg(not(feature = "secrets-manager"))]
+mod secrets {
+    use std::sync::Arc;
+
+    use crate::config::Config;
+    use crate::keys::KeyStore;
+
+    pub fn store(_: &Config, _: &aws_config::SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
+        anyhow::bail!("this binary is built without the Secrets Manager key store (cargo feature `secrets-manager`)")
+    }
+
+    pub async fn provision(_: &Config, _: &aws_config::SdkConfig) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 

@@ -13,6 +13,7 @@ use crate::http::{ApiError, Request, Response, run_handler};
 use crate::jobs;
 use crate::keys::KeyNeeds;
 use crate::routes::Endpoint;
+use crate::store::WarmUp;
 
 /// Runs `handler`, the handler of `endpoint`'s route, as a Lambda function until the runtime
 /// stops it, with the keys the route table gives `endpoint`. The handler is named in each
@@ -23,7 +24,7 @@ where
     F: Fn(&'static App, Request) -> Fut + Copy + Send,
     Fut: Future<Output = Result<Response, ApiError>> + Send,
 {
-    let app = start(endpoint.keys()).await?;
+    let app = start(endpoint.keys(), endpoint.warm_up()).await?;
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, Infallible>(run_handler(app, request, handler).await)
     }))
@@ -33,7 +34,7 @@ where
 /// Runs the `fallback` function (API Gateway's `$default` route): 404 or 405, from the route
 /// table alone, with no key.
 pub async fn run_fallback() -> Result<(), Error> {
-    let app = start(KeyNeeds::NONE).await?;
+    let app = start(KeyNeeds::NONE, WarmUp::None).await?;
     lambda_http::run(service_fn(move |request: Request| async move {
         Ok::<_, Infallible>(run_handler(app, request, handlers::fallback::handle).await)
     }))
@@ -43,7 +44,7 @@ pub async fn run_fallback() -> Result<(), Error> {
 /// Runs the `worker` function: the background jobs (crate::jobs) that the table's stream
 /// delivers. A purge stops 10 s before the invocation's deadline and continues in a fresh job.
 pub async fn run_worker() -> Result<(), Error> {
-    let app = start(jobs::WORKER_KEYS).await?;
+    let app = start(jobs::WORKER_KEYS, WarmUp::UserPartition).await?;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: lambda_http::lambda_runtime::LambdaEvent<jobs::StreamEvent>| async move {
             let left = event
@@ -63,8 +64,8 @@ pub async fn run_worker() -> Result<(), Error> {
 const WORKER_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One App for the life of the execution environment, borrowed by every invocation.
-async fn start(needs: KeyNeeds) -> Result<&'static App, Error> {
+async fn start(needs: KeyNeeds, warm_up: WarmUp) -> Result<&'static App, Error> {
     crate::telemetry::init_lambda();
     let config = Config::from_env(Deployment::Lambda)?;
-    Ok(Box::leak(Box::new(App::build(config, needs).await?)))
+    Ok(Box::leak(Box::new(App::build(config, needs, warm_up).await?)))
 }

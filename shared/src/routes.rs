@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::handlers;
 use crate::http::{Allowed, ApiError, Request, Response, run_handler};
 use crate::keys::KeyNeeds;
+use crate::store::WarmUp;
 
 /// One route: a Lambda function, its method and its path (`{name}` marks a path parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +42,7 @@ pub enum Endpoint {
     Docs,
     DocsAsset,
     Jwks,
+    OpenidConfiguration,
 }
 
 /// The function behind API Gateway's `$default` route: it answers every request that matches no
@@ -50,7 +52,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 28] = [
+    pub const ALL: [Endpoint; 29] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -79,6 +81,7 @@ impl Endpoint {
         Endpoint::Docs,
         Endpoint::DocsAsset,
         Endpoint::Jwks,
+        Endpoint::OpenidConfiguration,
     ];
 
     /// The function name, method and path of this route.
@@ -126,6 +129,11 @@ impl Endpoint {
             Endpoint::Docs => ("docs", Method::GET, "/docs"),
             Endpoint::DocsAsset => ("docs-asset", Method::GET, "/docs/{file}"),
             Endpoint::Jwks => ("jwks", Method::GET, "/.well-known/jwks.json"),
+            Endpoint::OpenidConfiguration => (
+                "openid-configuration",
+                Method::GET,
+                "/.well-known/openid-configuration",
+            ),
         }
     }
 
@@ -190,8 +198,44 @@ impl Endpoint {
             | Endpoint::UpdateContact
             | Endpoint::DeleteContact
             | Endpoint::UpcomingBirthdays
-            | Endpoint::Jwks => VERIFY,
+            | Endpoint::Jwks
+            | Endpoint::OpenidConfiguration => VERIFY,
             Endpoint::Health | Endpoint::Openapi | Endpoint::Docs | Endpoint::DocsAsset => KeyNeeds::NONE,
+        }
+    }
+
+    /// The store read this route's function makes during its cold start, to open the store's
+    /// connection before the first request (a family its role may read: template.yaml).
+    pub const fn warm_up(self) -> WarmUp {
+        match self {
+            // Only write job items, or touch no store at all.
+            Endpoint::RequestEmail
+            | Endpoint::ResetPassword
+            | Endpoint::ResetPasswordForm
+            | Endpoint::Openapi
+            | Endpoint::Docs
+            | Endpoint::DocsAsset
+            | Endpoint::Jwks
+            | Endpoint::OpenidConfiguration => WarmUp::None,
+            // Their roles only write (UpdateItem, transactions): no read to warm with.
+            Endpoint::Logout | Endpoint::CreateContact => WarmUp::None,
+            Endpoint::Health => WarmUp::Health,
+            Endpoint::RefreshToken | Endpoint::LogoutAll | Endpoint::RevokeSession => WarmUp::UserPartitionBatch,
+            Endpoint::Register
+            | Endpoint::Login
+            | Endpoint::ConfirmEmail
+            | Endpoint::SetPassword
+            | Endpoint::Me
+            | Endpoint::ChangePassword
+            | Endpoint::ChangeEmail
+            | Endpoint::ConfirmEmailChange
+            | Endpoint::DeleteAccount
+            | Endpoint::ListSessions
+            | Endpoint::ListContacts
+            | Endpoint::GetContact
+            | Endpoint::UpdateContact
+            | Endpoint::DeleteContact
+            | Endpoint::UpcomingBirthdays => WarmUp::UserPartition,
         }
     }
 
@@ -244,6 +288,9 @@ impl Endpoint {
             Endpoint::Docs => run_handler(app, request, handlers::docs::handle).await,
             Endpoint::DocsAsset => run_handler(app, request, handlers::docs_asset::handle).await,
             Endpoint::Jwks => run_handler(app, request, handlers::jwks::handle).await,
+            Endpoint::OpenidConfiguration => {
+                run_handler(app, request, handlers::openid_configuration::handle).await
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ async fn openapi_function_answer() -> Value {
         _ => None,
     })
     .expect("a config");
-    let app = App::build(config, Endpoint::Openapi.keys())
+    let app = App::build(config, Endpoint::Openapi.keys(), shared::store::WarmUp::None)
         .await
         .expect("the app");
     let response = Endpoint::Openapi.call(&app, request).await;

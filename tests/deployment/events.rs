@@ -484,7 +484,7 @@ async fn app_on_embedded_store(data_dir: &Path) -> App {
         _ => None,
     })
     .expect("a valid config");
-    App::build(config, shared::keys::KeyNeeds::ALL)
+    App::build(config, shared::keys::KeyNeeds::ALL, shared::store::WarmUp::None)
         .await
         .expect("the app builds")
 }

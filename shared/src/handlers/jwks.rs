@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 
 use crate::app::App;
 use crate::http::{self, ApiError, Request, Response};
-use crate::keys::Purpose;
-use crate::tokens::ALGORITHM_NAME;
+use crate::keys::{PublicJwk, PublicKeyEntry, Purpose};
 
 /// A JSON Web Key Set.
 #[derive(Debug, Serialize, ToSchema)]
@@ -19,23 +18,76 @@ pub struct JwkSet {
     pub keys: Vec<Jwk>,
 }
 
-/// One Ed25519 public key (RFC 8037).
+/// One public key (RFC 7517/7518, RFC 8037): `OKP`/`Ed25519` with `x` for EdDSA, `EC`/`P-256`
+/// with `x`, `y` for ES256, `RSA` with `n`, `e` for RS256.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "alg": "EdDSA", "use": "sig"}))]
 pub struct Jwk {
-    /// Always `OKP`.
+    /// `OKP`, `EC` or `RSA`.
     pub kty: &'static str,
-    /// Always `Ed25519`.
-    pub crv: &'static str,
-    /// The public key, base64url.
-    pub x: String,
+    /// `Ed25519` or `P-256` (absent for RSA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<&'static str>,
+    /// The public key (OKP), or its x coordinate (EC); base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// The y coordinate (EC); base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// The modulus (RSA); base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// The public exponent (RSA); base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
     /// The key's RFC 7638 thumbprint, as in the `kid` header of the tokens it signed.
     pub kid: String,
-    /// Always `EdDSA`.
+    /// `EdDSA`, `ES256` or `RS256`.
     pub alg: &'static str,
     /// Always `sig`.
     #[serde(rename = "use")]
     pub use_: &'static str,
+}
+
+impl Jwk {
+    fn of(entry: &PublicKeyEntry) -> Self {
+        let (kty, crv) = PublicJwk::kty_crv(entry.alg);
+        let PublicJwk { x, y, n, e } = entry.jwk.clone();
+        Jwk {
+            kty,
+            crv,
+            x,
+            y,
+            n,
+            e,
+            kid: entry.kid.clone(),
+            alg: entry.alg.name(),
+            use_: "sig",
+        }
+    }
+}
+
+/// The session keys published now (oldest first): every one that can still have signed an
+/// unexpired token.
+pub fn published_session_keys(app: &App) -> Vec<PublicKeyEntry> {
+    // Keys live in real time, whatever the app clock says (UCONTACT_FAKE_NOW).
+    let now = chrono::Utc::now().timestamp();
+    let lifetime = Purpose::Session.max_token_lifetime(&app.tokens.lifetimes());
+    let keys = app.tokens.ring().current();
+    keys.verifying
+        .published(Purpose::Session, now, lifetime)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+/// `Cache-Control` of the JWKS and the discovery document: public, for the key refresh interval.
+pub fn cacheable(mut response: Response, app: &App) -> Response {
+    let cache = format!("public, max-age={}", app.config.keys_refresh_seconds);
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
 }
 
 /// The public keys that verify access tokens
@@ -48,29 +100,8 @@ pub struct Jwk {
         headers(("Cache-Control" = String, description = "public, max-age=<the key refresh interval>")))),
 )]
 pub async fn handle(app: &App, _request: Request) -> Result<Response, ApiError> {
-    // Keys live in real time, whatever the app clock says (UCONTACT_FAKE_NOW).
-    let now = chrono::Utc::now().timestamp();
-    let lifetime = Purpose::Session.max_token_lifetime(&app.tokens.lifetimes());
-    let keys = app.tokens.ring().current();
     let set = JwkSet {
-        keys: keys
-            .verifying
-            .published(Purpose::Session, now, lifetime)
-            .into_iter()
-            .map(|entry| Jwk {
-                kty: "OKP",
-                crv: "Ed25519",
-                x: entry.x.clone(),
-                kid: entry.kid.clone(),
-                alg: ALGORITHM_NAME,
-                use_: "sig",
-            })
-            .collect(),
+        keys: published_session_keys(app).iter().map(Jwk::of).collect(),
     };
-    let mut response = http::json(StatusCode::OK, &set);
-    let cache = format!("public, max-age={}", app.config.keys_refresh_seconds);
-    if let Ok(value) = HeaderValue::from_str(&cache) {
-        response.headers_mut().insert(header::CACHE_CONTROL, value);
-    }
-    Ok(response)
+    Ok(cacheable(http::json(StatusCode::OK, &set), app))
 }

@@ -21,6 +21,7 @@ pub mod logout;
 pub mod logout_all;
 pub mod me;
 pub mod openapi;
+pub mod openid_configuration;
 pub mod refresh_token;
 pub mod register;
 pub mod request_email;

@@ -60,6 +60,7 @@ pub const BEARER: &str = "HTTPBearer";
         handlers::docs::handle,
         handlers::docs_asset::handle,
         handlers::jwks::handle,
+        handlers::openid_configuration::handle,
     ),
     components(schemas(
         schemas::ErrorDetail,
@@ -69,13 +70,14 @@ pub const BEARER: &str = "HTTPBearer";
         schemas::Message,
         handlers::jwks::JwkSet,
         handlers::jwks::Jwk,
+        handlers::openid_configuration::OpenidConfiguration,
     )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Registration, login, tokens, email verification, password reset"),
         (name = "users", description = "The signed-in user: profile, password, email, sessions, deletion"),
         (name = "contacts", description = "The signed-in user's contacts"),
-        (name = "service", description = "Health, and the public keys that verify access tokens"),
+        (name = "service", description = "Health, the public keys that verify access tokens, and OpenID Connect discovery"),
         (name = "docs", description = "This document and the interactive docs"),
     )
 )]

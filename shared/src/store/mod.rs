@@ -215,11 +215,33 @@ pub enum RotationOutcome {
     Invalid,
 }
 
+/// What a function reads first: the item family a cold start's warm-up read touches, so that the
+/// connection is open (and its TLS handshake paid, with init's CPU boost) before the first
+/// request. Deployed, each function's role may read only its own families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarmUp {
+    /// Nothing: the function touches no store, or its role may not read (it only writes).
+    None,
+    /// A `GetItem` in a user partition (the family of nearly every route).
+    UserPartition,
+    /// The same read as a `BatchGetItem`, for roles that read only in batches.
+    UserPartitionBatch,
+    /// The health check's own item.
+    Health,
+}
+
 /// The persistence port.
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Answers when the store is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Opens the connection with one cheap read of `family` (an embedded store has nothing to
+    /// open). Its answer is ignored: only the connection matters.
+    async fn warm_up(&self, family: WarmUp) -> Result<(), StoreError> {
+        let _ = family;
+        Ok(())
+    }
 
     /// Creates a user with a fresh id; username and email stay unique case-insensitively even
     /// under concurrent registrations.

@@ -19,7 +19,7 @@ use crate::jobs::JobRecord;
 use crate::store::{
     AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
     PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionEnd, SessionInfo, Store, StoreError,
-    UserDeletion, Verification,
+    UserDeletion, Verification, WarmUp,
 };
 use crate::throttle::{EmailThrottle, Gate, LoginBackoff};
 
@@ -125,6 +125,28 @@ impl DynamoStore {
 impl Store for DynamoStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.get(key("HEALTH".into(), "HEALTH")).await.map(drop)
+    }
+
+    async fn warm_up(&self, family: WarmUp) -> Result<(), StoreError> {
+        match family {
+            WarmUp::None => Ok(()),
+            WarmUp::Health => self.ping().await,
+            // User ids start at 1: `USER#0` never exists.
+            WarmUp::UserPartition => self.get(key("USER#0".into(), "PROFILE")).await.map(drop),
+            WarmUp::UserPartitionBatch => {
+                let keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .keys(key("USER#0".into(), "PROFILE"))
+                    .build()
+                    .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+                self.client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| unavailable_or_unexpected(e, "DynamoDB BatchGetItem failed"))
+            }
+        }
     }
 
     #[tracing::instrument(skip_all)]
