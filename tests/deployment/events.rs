@@ -477,11 +477,19 @@ fn event_files() -> Vec<String> {
 
 /// The app as the local server builds it: SQLite and the `.eml` outbox in `data_dir`.
 async fn app_on_embedded_store(data_dir: &Path) -> App {
+    app_on_embedded_store_with(data_dir, &[]).await
+}
+
+/// The app on the embedded store in `data_dir`, with these settings besides.
+pub(crate) async fn app_on_embedded_store_with(data_dir: &Path, settings: &[(&str, &str)]) -> App {
     let data_dir = data_dir.to_string_lossy().into_owned();
     let config = Config::from_lookup(Deployment::Local, |name| match name {
         "UCONTACT_DATA_DIR" => Some(data_dir.clone()),
         "BCRYPT_COST" => Some("4".into()),
-        _ => None,
+        _ => settings
+            .iter()
+            .find(|(setting, _)| *setting == name)
+            .map(|(_, value)| (*value).to_owned()),
     })
     .expect("a valid config");
     App::build(config, shared::keys::KeyNeeds::ALL, shared::store::WarmUp::None)

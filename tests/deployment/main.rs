@@ -2,6 +2,7 @@
 //! table (`shared::routes`) name the same functions, methods and paths; each function has exactly
 //! the permissions and memory it needs; every sample event goes through its handler.
 
+mod authorizer;
 mod cfn;
 mod events;
 mod jobs;

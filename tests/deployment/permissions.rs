@@ -198,12 +198,11 @@ fn the_functions_environment_is_a_valid_lambda_config_and_holds_no_secret() {
         !text.contains("{{resolve:"),
         "a dynamic reference in the environment: {text}"
     );
-    for name in ["JWT_SECRET", "JWT_ALGORITHM"] {
-        assert!(
-            variables.get(name).is_none(),
-            "{name} is superseded by the signing keys"
-        );
-    }
+    // (JWT_ALGORITHM is the JwtAlgorithm parameter: tests/deployment/authorizer.rs.)
+    assert!(
+        variables.get("JWT_SECRET").is_none(),
+        "JWT_SECRET is superseded by the signing keys"
+    );
     for function in template.functions() {
         assert!(
             function.properties()["Environment"].is_null(),
@@ -249,6 +248,7 @@ fn the_functions_environment_is_a_valid_lambda_config_and_holds_no_secret() {
     assert_eq!(config.mailer, MailerKind::Ses);
     assert_eq!(config.bcrypt_cost, 12);
     assert_eq!(config.public_base_url, None);
+    assert_eq!(config.jwt_audience, "ucontact");
     assert_eq!(
         config.keys_secret_prefix,
         "ucontact/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/keys"

@@ -200,7 +200,7 @@ fn pascal_case(name: &str) -> String {
 }
 
 /// A path with every `{param}` replaced by a sample value.
-fn sample_path(path: &str) -> String {
+pub(crate) fn sample_path(path: &str) -> String {
     path.split('/')
         .map(|segment| {
             if segment.starts_with('{') && segment.ends_with('}') {
