@@ -13,8 +13,8 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use shared::Config;
 use shared::config::Deployment;
 use shared::domain::UserId;
-use shared::keys::file::FileKeyStore;
 use shared::keys::deployed::{DeployedKeyStore, decode_public, encode_public};
+use shared::keys::file::FileKeyStore;
 use shared::keys::secrets_manager::SecretsManagerKeyStore;
 use shared::keys::{Algorithm, KeyNeeds, KeyRing, KeyStore};
 use shared::routes::Endpoint;
@@ -75,7 +75,10 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
         tokens_per_run: count,
         ..KeyCosts::default()
     };
-    costs.algorithms = per_algorithm.iter().map(|(alg, _)| (*alg, vec![], vec![])).collect();
+    costs.algorithms = per_algorithm
+        .iter()
+        .map(|(alg, _)| (*alg, vec![], vec![]))
+        .collect();
     for _ in 0..runs {
         for ((_, tokens), (alg, sign, verify)) in per_algorithm.iter().zip(&mut costs.algorithms) {
             let started = Instant::now();

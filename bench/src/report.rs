@@ -276,7 +276,10 @@ In-process, this build of the bench driver: {} access tokens signed, then verifi
         let mut rows: Vec<(String, &Vec<f64>)> = Vec::new();
         for (alg, sign, verify) in &keys.algorithms {
             rows.push((format!("{alg} sign (access token)"), sign));
-            rows.push((format!("{alg} verify (kid lookup, signature, iss, aud, exp)"), verify));
+            rows.push((
+                format!("{alg} verify (kid lookup, signature, iss, aud, exp)"),
+                verify,
+            ));
         }
         rows.push(("HS256 sign (before)".into(), &keys.hs256_sign_us));
         rows.push(("HS256 verify (before)".into(), &keys.hs256_verify_us));

@@ -80,7 +80,10 @@ async fn print_public(config: &Config) -> anyhow::Result<()> {
         StoreKind::Sqlite => None,
     };
     let store = shared::app::key_store(config, sdk.as_ref())?;
-    let public = store.public_sets().await.context("Failed to read the public keys")?;
+    let public = store
+        .public_sets()
+        .await
+        .context("Failed to read the public keys")?;
     println!("{}", shared::keys::deployed::encode_public(&public)?);
     Ok(())
 }

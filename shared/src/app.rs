@@ -41,7 +41,10 @@ pub struct App {
 /// Manager's secrets ([`crate::keys::deployed`]). `sdk` is loaded when the store is DynamoDB.
 pub fn key_store(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> anyhow::Result<Arc<dyn KeyStore>> {
     let (StoreKind::DynamoDb { .. }, Some(sdk)) = (&config.store, sdk) else {
-        return Ok(Arc::new(FileKeyStore::new(&config.data_dir, config.jwt_algorithm)));
+        return Ok(Arc::new(FileKeyStore::new(
+            &config.data_dir,
+            config.jwt_algorithm,
+        )));
     };
     let secrets = secrets::store(config, sdk);
     match &config.public_keys {
@@ -96,8 +99,12 @@ impl App {
             if warm_up != WarmUp::None {
                 match tokio::time::timeout(WARM_UP_LIMIT, stores.0.warm_up(warm_up)).await {
                     Ok(Ok(())) => {}
-                    Ok(Err(e)) => tracing::info!(error = %e, "the store's warm-up read failed; the first request connects"),
-                    Err(_) => tracing::info!("the store's warm-up read timed out; the first request connects"),
+                    Ok(Err(e)) => {
+                        tracing::info!(error = %e, "the store's warm-up read failed; the first request connects")
+                    }
+                    Err(_) => {
+                        tracing::info!("the store's warm-up read timed out; the first request connects")
+                    }
                 }
             }
             anyhow::Ok(stores)
@@ -197,7 +204,9 @@ mod secrets {
     use crate::keys::KeyStore;
 
     pub fn store(_: &Config, _: &aws_config::SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
-        anyhow::bail!("this binary is built without the Secrets Manager key store (cargo feature `secrets-manager`)")
+        anyhow::bail!(
+            "this binary is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
+        )
     }
 
     pub async fn provision(_: &Config, _: &aws_config::SdkConfig) -> anyhow::Result<()> {

@@ -220,7 +220,9 @@ impl Endpoint {
             // Their roles only write (UpdateItem, transactions): no read to warm with.
             Endpoint::Logout | Endpoint::CreateContact => WarmUp::None,
             Endpoint::Health => WarmUp::Health,
-            Endpoint::RefreshToken | Endpoint::LogoutAll | Endpoint::RevokeSession => WarmUp::UserPartitionBatch,
+            Endpoint::RefreshToken | Endpoint::LogoutAll | Endpoint::RevokeSession => {
+                WarmUp::UserPartitionBatch
+            }
             Endpoint::Register
             | Endpoint::Login
             | Endpoint::ConfirmEmail

@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -661,7 +661,9 @@ mod tests {
             assert_eq!(part(&access, 0)["alg"], alg.name());
             assert_eq!(part(&access, 0)["typ"], "JWT");
             assert!(t.verify_access(&access, ISSUER).is_ok(), "{alg}");
-            let refresh = t.issue_refresh(uid(7), "s1", now.timestamp() + 60, ISSUER, now).unwrap();
+            let refresh = t
+                .issue_refresh(uid(7), "s1", now.timestamp() + 60, ISSUER, now)
+                .unwrap();
             assert!(t.verify_refresh(&refresh.token, ISSUER).is_ok(), "{alg}");
             let reset = t.issue_password_reset(uid(7), 0, ISSUER, now).unwrap();
             assert_eq!(part(&reset, 0)["alg"], "EdDSA");
@@ -774,7 +776,10 @@ mod tests {
         let claims = part(&access, 1);
         let members = [&public.x, &public.y, &public.n].into_iter().flatten();
         for member in members {
-            for secret in [member.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(member).unwrap()] {
+            for secret in [
+                member.as_bytes().to_vec(),
+                URL_SAFE_NO_PAD.decode(member).unwrap(),
+            ] {
                 let forged = hs256(serde_json::json!({"alg": "HS256", "kid": kid}), &claims, &secret);
                 assert_eq!(t.verify_access(&forged, ISSUER), Err(InvalidToken), "{alg}");
             }
@@ -785,7 +790,11 @@ mod tests {
         let key = &signing.current(Utc::now().timestamp()).unwrap().signer;
         for other in Algorithm::ALL.into_iter().filter(|other| *other != alg) {
             let token = signed(serde_json::json!({"alg": other.name(), "kid": kid}), &claims, key);
-            assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{alg} as {other}");
+            assert_eq!(
+                t.verify_access(&token, ISSUER),
+                Err(InvalidToken),
+                "{alg} as {other}"
+            );
         }
         // The same, named right: accepted (so the refusals above are about the header).
         let genuine = signed(serde_json::json!({"alg": alg.name(), "kid": kid}), &claims, key);
@@ -796,7 +805,10 @@ mod tests {
         for (name, value) in [
             ("jku", serde_json::json!("https://evil.example.com/jwks.json")),
             ("x5u", serde_json::json!("https://evil.example.com/cert.pem")),
-            ("jwk", serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})),
+            (
+                "jwk",
+                serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}),
+            ),
             ("crit", serde_json::json!(["exp"])),
         ] {
             let mut h = serde_json::json!({"alg": alg.name(), "kid": kid});
@@ -806,7 +818,11 @@ mod tests {
         }
 
         // An unknown kid, and no kid at all.
-        let token = signed(serde_json::json!({"alg": alg.name(), "kid": "unknown"}), &claims, key);
+        let token = signed(
+            serde_json::json!({"alg": alg.name(), "kid": "unknown"}),
+            &claims,
+            key,
+        );
         assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken));
         let token = signed(serde_json::json!({"alg": alg.name()}), &claims, key);
         assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken));
@@ -815,7 +831,11 @@ mod tests {
         let mut long = claims.clone();
         long["exp"] = serde_json::json!(long["iat"].as_i64().unwrap() + 901);
         let token = signed(serde_json::json!({"alg": alg.name(), "kid": kid}), &long, key);
-        assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken), "{alg} lifetime");
+        assert_eq!(
+            t.verify_access(&token, ISSUER),
+            Err(InvalidToken),
+            "{alg} lifetime"
+        );
 
         // A link token's kid is not a session key.
         let reset = t.issue_password_reset(uid(1), 0, ISSUER, Utc::now()).unwrap();
@@ -834,7 +854,13 @@ mod tests {
                 let removed = self.1.load(std::sync::atomic::Ordering::SeqCst);
                 let empty = PrivateKeySet::default();
                 let session = if removed { &empty } else { &self.0.session };
-                Ok(KeyMaterial::from_private(needs, session, &self.0.link, None, None)?)
+                Ok(KeyMaterial::from_private(
+                    needs,
+                    session,
+                    &self.0.link,
+                    None,
+                    None,
+                )?)
             }
             async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
                 unreachable!()
@@ -860,7 +886,11 @@ mod tests {
         assert!(t.verify_access(&access, ISSUER).is_ok(), "remembered");
         store.1.store(true, std::sync::atomic::Ordering::SeqCst);
         t.ring().refresh_if_stale().await;
-        assert_eq!(t.verify_access(&access, ISSUER), Err(InvalidToken), "its key is gone");
+        assert_eq!(
+            t.verify_access(&access, ISSUER),
+            Err(InvalidToken),
+            "its key is gone"
+        );
     }
 
     #[test]

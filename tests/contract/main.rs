@@ -20,6 +20,7 @@ mod restart;
 mod session_races;
 mod sessions;
 mod signing_keys;
+mod verifiers;
 
 /// The workspace root, where `events/` lives.
 pub fn workspace_root() -> std::path::PathBuf {

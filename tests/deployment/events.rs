@@ -23,7 +23,7 @@ use shared::routes::{Endpoint, resolve};
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 28] = [
+const EXPECTED: [(&str, u16, &str); 29] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -72,6 +72,11 @@ const EXPECTED: [(&str, u16, &str); 28] = [
     ("docs", 200, r#"<script src="docs/swagger-ui-bundle.js">"#),
     ("docs-asset", 200, ".swagger-ui"),
     ("jwks", 200, r#""kty":"OKP","crv":"Ed25519""#),
+    (
+        "openid-configuration",
+        200,
+        r#""jwks_uri":"https://abc123.execute-api.eu-west-1.amazonaws.com/.well-known/jwks.json""#,
+    ),
 ];
 
 /// The events of the `fallback` function (API Gateway's `$default` route): file stem, expected

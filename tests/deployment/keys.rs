@@ -3,7 +3,9 @@
 //! (`Endpoint::keys`), which is also what each function reads at cold start.
 //!
 //! - A private key set is reachable only by the functions that mint its tokens.
-//! - Every verifying function reaches the public set, and nothing else that holds keys.
+//! - No function reaches the public set's secret: public keys come with the deployment
+//!   (`PUBLIC_KEYS`), so a function that only verifies reads no secret at cold start, and is
+//!   built without the Secrets Manager client (its crate leaves the `secrets-manager` feature off).
 //! - No function reaches a secret by wildcard, by another action, or through its environment;
 //!   no other resource of the template grants or exposes them; the key secrets hold no key
 //!   material in the template.
@@ -29,7 +31,6 @@ fn secrets_of(needs: KeyNeeds) -> BTreeSet<&'static str> {
     [
         (needs.sign_session, SESSION),
         (needs.sign_link, LINK),
-        (needs.verify, VERIFICATION),
         (needs.abuse_hash, ABUSE),
     ]
     .into_iter()
@@ -97,6 +98,46 @@ fn each_function_reaches_exactly_the_key_secrets_its_route_needs() {
             "its role in template.yaml",
             got,
         );
+    }
+}
+
+#[test]
+fn exactly_the_functions_that_read_secrets_link_the_secrets_manager_client() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut expected: Vec<(&str, KeyNeeds)> = Endpoint::ALL
+        .iter()
+        .map(|e| (e.function_name(), e.keys()))
+        .collect();
+    expected.push((FALLBACK_FUNCTION, KeyNeeds::NONE));
+    expected.push((WORKER_FUNCTION, WORKER_KEYS));
+    for (name, needs) in expected {
+        let manifest = std::fs::read_to_string(root.join("functions").join(name).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("functions/{name}/Cargo.toml: {e}"));
+        let manifest: toml_like::Manifest = toml_like::parse(&manifest);
+        assert_eq!(
+            manifest.shared_features.contains(&"secrets-manager".to_owned()),
+            needs.secret(),
+            "functions/{name}: the `secrets-manager` feature of shared must be on exactly when the route reads a secret ({needs:?})"
+        );
+    }
+}
+
+/// Just enough of a Cargo manifest: the features of the `shared` dependency.
+mod toml_like {
+    pub struct Manifest {
+        pub shared_features: Vec<String>,
+    }
+
+    pub fn parse(text: &str) -> Manifest {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("shared"))
+            .unwrap_or_else(|| panic!("no shared dependency in {text}"));
+        let shared_features = line
+            .split_once("features")
+            .map(|(_, rest)| rest.split('"').skip(1).step_by(2).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Manifest { shared_features }
     }
 }
 

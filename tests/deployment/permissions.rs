@@ -21,7 +21,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 30] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 31] = [
     // Every email is a job (PutItem in the change's transaction) that the worker sends.
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
     // The session's transaction checks the user is as read (ConditionCheckItem).
@@ -79,6 +79,7 @@ const EXPECTED: [(&str, u64, &[&str], bool); 30] = [
     ("fallback",            SMALLEST_MB, &[], false),
     // Serves the public keys it read at cold start.
     ("jwks",                SMALLEST_MB, &[], false),
+    ("openid-configuration", SMALLEST_MB, &[], false),
     // The background jobs: looks addresses up and claims email sends, purges a deleted user's
     // partition (Query, BatchWriteItem), deletes or replaces its job; the only function that
     // sends email. Not bcrypt: a little more memory than the smallest for the purge's batches.

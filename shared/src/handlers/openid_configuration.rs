@@ -51,7 +51,7 @@ pub struct OpenidConfiguration {
 #[utoipa::path(
     get,
     path = "/.well-known/openid-configuration",
-    operation_id = "openid_configuration",
+    operation_id = "openid-configuration",
     tag = "service",
     responses((status = 200, description = "The OpenID Connect Discovery 1.0 document (RFC 8414 metadata) of what is served", body = OpenidConfiguration,
         headers(("Cache-Control" = String, description = "public, max-age=<the key refresh interval>")))),

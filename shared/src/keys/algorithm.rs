@@ -66,7 +66,10 @@ impl Algorithm {
         let failed = |_| MalformedKeys(format!("{} key generation failed", self.name()));
         let rng = SystemRandom::new();
         Ok(match self {
-            Algorithm::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng).map_err(failed)?.as_ref().to_vec(),
+            Algorithm::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
             Algorithm::ES256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                 .map_err(failed)?
                 .as_ref()
@@ -114,14 +117,21 @@ impl PublicJwk {
     /// The RFC 7638 thumbprint: the required members in lexicographic order, hashed with SHA-256.
     /// Every key's `kid`.
     pub fn thumbprint(&self, alg: Algorithm) -> Result<String, MalformedKeys> {
-        fn member<'a>(value: &'a Option<String>, name: &str, alg: Algorithm) -> Result<&'a str, MalformedKeys> {
+        fn member<'a>(
+            value: &'a Option<String>,
+            name: &str,
+            alg: Algorithm,
+        ) -> Result<&'a str, MalformedKeys> {
             value
                 .as_deref()
                 .ok_or_else(|| MalformedKeys(format!("{alg} public key without `{name}`")))
         }
         let member = |value, name| member(value, name, alg);
         let canonical = match alg {
-            Algorithm::EdDSA => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, member(&self.x, "x")?),
+            Algorithm::EdDSA => format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                member(&self.x, "x")?
+            ),
             Algorithm::ES256 => format!(
                 r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
                 member(&self.x, "x")?,
@@ -152,12 +162,18 @@ impl PublicJwk {
                 DecodingKey::from_ed_components(x.as_deref().unwrap_or_default()).map_err(|_| bad())
             }
             Algorithm::ES256 if bytes(x)?.len() == 32 && bytes(y)?.len() == 32 && n.is_none() => {
-                DecodingKey::from_ec_components(x.as_deref().unwrap_or_default(), y.as_deref().unwrap_or_default())
-                    .map_err(|_| bad())
+                DecodingKey::from_ec_components(
+                    x.as_deref().unwrap_or_default(),
+                    y.as_deref().unwrap_or_default(),
+                )
+                .map_err(|_| bad())
             }
             Algorithm::RS256 if bytes(n)?.len() >= 256 && !bytes(e)?.is_empty() && x.is_none() => {
-                DecodingKey::from_rsa_components(n.as_deref().unwrap_or_default(), e.as_deref().unwrap_or_default())
-                    .map_err(|_| bad())
+                DecodingKey::from_rsa_components(
+                    n.as_deref().unwrap_or_default(),
+                    e.as_deref().unwrap_or_default(),
+                )
+                .map_err(|_| bad())
             }
             _ => Err(bad()),
         }

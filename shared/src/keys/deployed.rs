@@ -76,7 +76,12 @@ impl KeyStore for DeployedKeyStore {
                     "this function needs a private key or the abuse-state hash key, but is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
                 ))
             })?;
-            secrets.load(KeyNeeds { verify: false, ..needs }).await?
+            secrets
+                .load(KeyNeeds {
+                    verify: false,
+                    ..needs
+                })
+                .await?
         } else {
             KeyMaterial::default()
         };
@@ -166,7 +171,11 @@ mod tests {
         // Rotated after the deployment: the new key is not published yet.
         let new = private.rotate(Algorithm::RS256, 1, 1, 100).unwrap();
         let value = encode_public(&published).unwrap();
-        assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         let public = decode_public(&value).unwrap();
         assert_eq!(public, published);
 
@@ -186,7 +195,15 @@ mod tests {
 
         let signing = DeployedKeyStore::new(public, Some(Arc::new(Secrets(private))));
         let material = signing.load(signer).await.unwrap();
-        assert_eq!(material.signing(Purpose::Session).unwrap().current(5).unwrap().kid, old);
+        assert_eq!(
+            material
+                .signing(Purpose::Session)
+                .unwrap()
+                .current(5)
+                .unwrap()
+                .kid,
+            old
+        );
     }
 
     #[test]

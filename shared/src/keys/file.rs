@@ -16,9 +16,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use super::{
-    Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets, Purpose,
-    RotationReport,
-    abuse_hash_key, generate_abuse_hash_key, rotate_sets,
+    Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets,
+    Purpose, RotationReport, abuse_hash_key, generate_abuse_hash_key, rotate_sets,
 };
 use crate::config::TokenLifetimes;
 
@@ -124,13 +123,14 @@ impl FileKeyStore {
 
     fn read_set(&self, purpose: Purpose, now: i64) -> Result<PrivateKeySet, KeyStoreError> {
         let path = self.set_path(purpose);
-        let text = self.read_or_create(&path, || {
-            Ok(serde_json::to_string_pretty(&PrivateKeySet::first(
-                purpose.algorithm(self.session_alg),
-                now,
-            )?)
+        let text =
+            self.read_or_create(&path, || {
+                Ok(serde_json::to_string_pretty(&PrivateKeySet::first(
+                    purpose.algorithm(self.session_alg),
+                    now,
+                )?)
                 .map_err(|e| MalformedKeys(e.to_string()))?)
-        })?;
+            })?;
         serde_json::from_str(&text).map_err(|e| MalformedKeys(format!("{}: {e}", path.display())).into())
     }
 
@@ -268,17 +268,29 @@ mod tests {
         // A start with another JWT_ALGORITHM rotates the session keys to it, at once; link keys
         // stay EdDSA, and the earlier keys keep verifying.
         let rs256 = FileKeyStore::new(&dir, Algorithm::RS256);
-        let rotated_to = rs256.follow_configured_algorithm(&LIFETIMES).await.unwrap().unwrap();
+        let rotated_to = rs256
+            .follow_configured_algorithm(&LIFETIMES)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(rs256.follow_configured_algorithm(&LIFETIMES).await.unwrap(), None);
         let now = unix_now();
         let material = rs256.load(KeyNeeds::ALL).await.unwrap();
         let signing = material.signing(Purpose::Session).unwrap().current(now).unwrap();
-        assert_eq!((signing.kid.as_str(), signing.alg), (rotated_to.as_str(), Algorithm::RS256));
+        assert_eq!(
+            (signing.kid.as_str(), signing.alg),
+            (rotated_to.as_str(), Algorithm::RS256)
+        );
         assert_eq!(
             material.signing(Purpose::Link).unwrap().current(now).unwrap().alg,
             Algorithm::EdDSA
         );
-        assert!(material.verifying.find(Purpose::Session, &new_kid, now, 120).is_some());
+        assert!(
+            material
+                .verifying
+                .find(Purpose::Session, &new_kid, now, 120)
+                .is_some()
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }

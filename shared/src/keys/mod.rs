@@ -724,7 +724,9 @@ mod tests {
         assert_eq!(kids(1011 + LIFE), vec![second.clone()]);
 
         // The next rotation forgets the key nobody needs any more.
-        let third = set.rotate(Algorithm::RS256, 1011 + LIFE, 1011 + LIFE, LIFE).unwrap();
+        let third = set
+            .rotate(Algorithm::RS256, 1011 + LIFE, 1011 + LIFE, LIFE)
+            .unwrap();
         let kids: Vec<&str> = set.keys.iter().map(|k| k.kid.as_str()).collect();
         assert_eq!(kids, vec![second.as_str(), third.as_str()]);
     }

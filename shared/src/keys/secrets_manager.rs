@@ -18,8 +18,8 @@ use aws_sdk_secretsmanager::error::SdkError;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use super::{
-    Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets, Purpose,
-    RotationReport, abuse_hash_key, generate_abuse_hash_key, rotate_sets,
+    Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets,
+    Purpose, RotationReport, abuse_hash_key, generate_abuse_hash_key, rotate_sets,
 };
 use crate::config::TokenLifetimes;
 
@@ -135,7 +135,11 @@ impl SecretsManagerKeyStore {
     /// Against an emulator (the local server with `AWS_ENDPOINT_URL`, or the tests): makes the
     /// first keys and the abuse-state hash key if there are none. Deployed, the template creates
     /// the hash key and the operator's first `keys rotate` makes the signing keys.
-    pub async fn ensure(&self, lifetimes: &TokenLifetimes, session_alg: Algorithm) -> Result<(), KeyStoreError> {
+    pub async fn ensure(
+        &self,
+        lifetimes: &TokenLifetimes,
+        session_alg: Algorithm,
+    ) -> Result<(), KeyStoreError> {
         if self.read_set(Purpose::Session).await?.keys.is_empty()
             || self.read_set(Purpose::Link).await?.keys.is_empty()
         {
