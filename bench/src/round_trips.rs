@@ -132,12 +132,17 @@ async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_d
 
 /// Makes first signing keys under `prefix` in moto's Secrets Manager, as an operator's first
 /// `ucontact-local keys rotate` does.
-pub async fn create_keys(options: &Options, prefix: &str, lifetimes: &TokenLifetimes) -> anyhow::Result<()> {
+/// Returns the public keys as a deployment carries them (`PUBLIC_KEYS`).
+pub async fn create_keys(options: &Options, prefix: &str, lifetimes: &TokenLifetimes) -> anyhow::Result<String> {
+    use shared::keys::KeyStore;
     let sdk = moto_sdk(options).await;
-    SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), prefix)
+    let store = SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), prefix);
+    store
         .ensure(lifetimes, shared::keys::Algorithm::EdDSA)
         .await
-        .map_err(|e| anyhow!("{e:#}"))
+        .map_err(|e| anyhow!("{e:#}"))?;
+    let public = store.public_sets().await.map_err(|e| anyhow!("{e:#}"))?;
+    Ok(shared::keys::deployed::encode_public(&public)?)
 }
 
 /// Creates `table` on moto with the adapter's own schema.

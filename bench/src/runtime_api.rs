@@ -58,7 +58,8 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
         _ => None,
     })
     .map_err(|e| anyhow!("{e}"))?;
-    crate::round_trips::create_keys(options, &format!("{table}/keys"), &defaults.lifetimes).await?;
+    let public_keys =
+        crate::round_trips::create_keys(options, &format!("{table}/keys"), &defaults.lifetimes).await?;
     let mut results = Vec::new();
     let mut names: Vec<String> = vec![HELLO.to_owned()];
     names.extend(
@@ -86,7 +87,7 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
         };
         for _ in 0..runs {
             let (init, response, body) =
-                one_cold_start(options, &binary, &name, &table, event.clone()).await?;
+                one_cold_start(options, &binary, &name, &table, &public_keys, event.clone()).await?;
             result.init_ms.push(init.as_secs_f64() * 1e3);
             result.first_response_ms.push(response.as_secs_f64() * 1e3);
             result.status = serde_json::from_slice::<Value>(&body)
@@ -114,6 +115,7 @@ async fn one_cold_start(
     binary: &Path,
     name: &str,
     table: &str,
+    public_keys: &str,
     event: Bytes,
 ) -> anyhow::Result<(Duration, Duration, Bytes)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -145,7 +147,7 @@ async fn one_cold_start(
     let mut command = std::process::Command::new(binary);
     command
         .env_clear()
-        .envs(function_env(options, name, table, &address.to_string()))
+        .envs(function_env(options, name, table, public_keys, &address.to_string()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -170,7 +172,13 @@ async fn one_cold_start(
 /// The environment Lambda gives a function, plus the settings template.yaml gives ours. The
 /// store and mailer point at moto through the per-service endpoint variables, which the SDK
 /// reads, so that nothing is provisioned at start (AWS_ENDPOINT_URL would ask for that).
-fn function_env(options: &Options, name: &str, table: &str, runtime_api: &str) -> Vec<(String, String)> {
+fn function_env(
+    options: &Options,
+    name: &str,
+    table: &str,
+    public_keys: &str,
+    runtime_api: &str,
+) -> Vec<(String, String)> {
     let keys_prefix = format!("{table}/keys");
     let pairs = [
         ("AWS_LAMBDA_RUNTIME_API", runtime_api),
@@ -190,6 +198,8 @@ fn function_env(options: &Options, name: &str, table: &str, runtime_api: &str) -
         ("MAILER", "ses"),
         ("MAIL_FROM", "UContact <noreply@example.com>"),
         ("KEYS_SECRET_PREFIX", &keys_prefix),
+        // The deployment's public keys (template.yaml's PublicKeys).
+        ("PUBLIC_KEYS", public_keys),
         ("BCRYPT_COST", "12"),
         ("RUST_LOG", "info"),
     ];

@@ -79,23 +79,27 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
     session.client("secretsmanager", endpoint_url=endpoint).create_secret(
         Name=f"{keys_prefix}/abuse-hash", SecretString=secrets.token_urlsafe(48)
     )
+    operator_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "STORE": "dynamodb",
+        "TABLE_NAME": table,
+        "KEYS_SECRET_PREFIX": keys_prefix,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    local = str(ROOT / "target/debug/ucontact-local")
     rotate = subprocess.run(
-        [str(ROOT / "target/debug/ucontact-local"), "keys", "rotate", "--activate-in", "0"],
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "STORE": "dynamodb",
-            "TABLE_NAME": table,
-            "KEYS_SECRET_PREFIX": keys_prefix,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        },
-        capture_output=True,
-        text=True,
+        [local, "keys", "rotate", "--activate-in", "0"], env=operator_env, capture_output=True, text=True
     )
     if rotate.returncode != 0 or "session keys: new key" not in rotate.stdout:
         sys.exit(f"keys rotate failed: {rotate.stdout}{rotate.stderr}")
+    # The public keys travel with the deployment (the PublicKeys parameter, PUBLIC_KEYS), as the
+    # README's deploy step passes them.
+    public = subprocess.run([local, "keys", "public"], env=operator_env, capture_output=True, text=True)
+    if public.returncode != 0 or not public.stdout.strip():
+        sys.exit(f"keys public failed: {public.stdout}{public.stderr}")
     # Only variables template.yaml declares can be set this way (Globals apply to every function).
     settings = {
         # Declared in template.yaml (absent when deployed). SAM local does not evaluate the
@@ -106,6 +110,7 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
         "TABLE_NAME": table,
         "MAIL_FROM": sender,
         "KEYS_SECRET_PREFIX": keys_prefix,
+        "PUBLIC_KEYS": public.stdout.strip(),
         "BCRYPT_COST": "4",
         "EMAIL_THROTTLE_SECONDS": "0",
         "EMAIL_DAILY_LIMIT": "1000",
@@ -148,6 +153,9 @@ EXPECTED = {
     "docs": [("docs", 200, lambda text: '<div id="swagger-ui">' in text)],
     "docs-asset": [("docs-asset", 200, lambda text: ".swagger-ui" in text)],
     "jwks": [("jwks", 200, lambda b: [k["kty"] for k in b["keys"]] == ["OKP"] and "d" not in b["keys"][0])],
+    "openid-configuration": [
+        ("openid-configuration", 200, lambda b: b["jwks_uri"].endswith("/.well-known/jwks.json") and b["issuer"] in b["jwks_uri"])
+    ],
     "fallback": [
         ("fallback", 404, {"detail": "Not Found"}),
         ("fallback-405", 405, {"detail": "Method Not Allowed"}),
