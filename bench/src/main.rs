@@ -17,6 +17,7 @@ mod keys;
 mod leading_keys;
 mod load;
 mod oracle;
+mod recorder;
 mod report;
 mod round_trips;
 mod runtime_api;

@@ -85,13 +85,7 @@ fn zipped_size(binary: &Path) -> anyhow::Result<u64> {
 pub fn sizes(options: &Options) -> anyhow::Result<Vec<Size>> {
     let arch = std::env::consts::ARCH.to_owned();
     let mut sizes = Vec::new();
-    let mut names = vec![HELLO.to_owned()];
-    names.extend(
-        Endpoint::ALL
-            .iter()
-            .map(|e| e.function_name().to_owned())
-            .filter(|name| options.measures(name)),
-    );
+    let names = crate::runtime_api::measured_functions(options);
     for name in &names {
         let binary = options.bins.join(name);
         sizes.push(Size {
@@ -302,13 +296,17 @@ In-process, this build of the bench driver: {} access tokens signed, then verifi
              `GET /runtime/invocation/next` (**init**) and to its first response (which includes \
              the route's store calls on moto and, for register/login/set-password, bcrypt at cost \
              12). {} runs each. Baseline: `hello-lambda`, a hello-world `lambda_runtime` binary \
-             built with the same profile. Goal: every init within 2 ms of the baseline's, and at \
+             built with the same profile. The AWS requests column counts what each function sent \
+             (through a recording proxy in front of moto) before its first `next`: a verifying \
+             function reads no key (its public keys come with the deployment, `PUBLIC_KEYS`); a \
+             store-using one opens its connection with one warm-up read; a signing one also reads \
+             its secrets, concurrently. Goal: every init within 2 ms of the baseline's, and at \
              most 10 ms.\n",
             self.cold.first().map_or(0, |c| c.init_ms.len())
         );
         let _ = writeln!(
             md,
-            "| function | init ms | init − baseline (median) | first response ms | status | goal |\n|---|---|---|---|---|---|"
+            "| function | init ms | init − baseline (median) | AWS requests during init | first response ms | status | goal |\n|---|---|---|---|---|---|---|"
         );
         let baseline = self
             .cold
@@ -325,10 +323,11 @@ In-process, this build of the bench driver: {} access tokens signed, then verifi
             };
             let _ = writeln!(
                 md,
-                "| {} | {} | {:+.2} | {} | {} | {} |",
+                "| {} | {} | {:+.2} | {} | {} | {} | {} |",
                 cold.function,
                 fmt3(spread(&cold.init_ms), 2),
                 delta,
+                init_requests(cold),
                 fmt3(spread(&cold.first_response_ms), 1),
                 cold.status.map_or("-".into(), |s| s.to_string()),
                 met
@@ -530,4 +529,19 @@ In-process, this build of the bench driver: {} access tokens signed, then verifi
             read_ms = read_s * 1e3,
         );
     }
+}
+
+/// The AWS requests a cold start sent during init: the count (the most over the runs) and their
+/// operations (the warm-up read of the store, the key reads of a signing function).
+fn init_requests(cold: &ColdStart) -> String {
+    let most = cold.init_requests.iter().max().copied().unwrap_or(0);
+    if most == 0 {
+        return "0".into();
+    }
+    let kinds: Vec<&str> = cold
+        .init_request_kinds
+        .iter()
+        .map(|k| k.rsplit('.').next().unwrap_or(k))
+        .collect();
+    format!("{most} ({})", kinds.join(", "))
 }

@@ -133,7 +133,11 @@ async fn client(options: &Options, counter: Option<RequestCounter>) -> aws_sdk_d
 /// Makes first signing keys under `prefix` in moto's Secrets Manager, as an operator's first
 /// `ucontact-local keys rotate` does.
 /// Returns the public keys as a deployment carries them (`PUBLIC_KEYS`).
-pub async fn create_keys(options: &Options, prefix: &str, lifetimes: &TokenLifetimes) -> anyhow::Result<String> {
+pub async fn create_keys(
+    options: &Options,
+    prefix: &str,
+    lifetimes: &TokenLifetimes,
+) -> anyhow::Result<String> {
     use shared::keys::KeyStore;
     let sdk = moto_sdk(options).await;
     let store = SecretsManagerKeyStore::new(aws_sdk_secretsmanager::Client::new(&sdk), prefix);

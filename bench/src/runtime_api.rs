@@ -18,7 +18,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use shared::routes::Endpoint;
+use shared::jobs::WORKER_FUNCTION;
+use shared::routes::{Endpoint, FALLBACK_FUNCTION};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -37,6 +38,9 @@ pub struct ColdStart {
     pub first_response_ms: Vec<f64>,
     /// The status code of the first response (API Gateway's `statusCode`).
     pub status: Option<u16>,
+    /// The AWS requests sent during init, per run, and their kinds (over all runs).
+    pub init_requests: Vec<usize>,
+    pub init_request_kinds: std::collections::BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -45,6 +49,20 @@ struct Times {
     init: Option<Duration>,
     response: Option<(Duration, Bytes)>,
     done: Option<oneshot::Sender<()>>,
+}
+
+/// The baseline, then every function of template.yaml that this run measures: the routes, the
+/// fallback and the worker.
+pub fn measured_functions(options: &Options) -> Vec<String> {
+    let mut names: Vec<String> = vec![HELLO.to_owned()];
+    names.extend(
+        Endpoint::ALL
+            .iter()
+            .map(|e| e.function_name().to_owned())
+            .chain([FALLBACK_FUNCTION.to_owned(), WORKER_FUNCTION.to_owned()])
+            .filter(|name| options.measures(name)),
+    );
+    names
 }
 
 /// Every function of the route table, then the baseline.
@@ -60,14 +78,9 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
     .map_err(|e| anyhow!("{e}"))?;
     let public_keys =
         crate::round_trips::create_keys(options, &format!("{table}/keys"), &defaults.lifetimes).await?;
+    let recorder = crate::recorder::Recorder::start(&options.moto).await?;
     let mut results = Vec::new();
-    let mut names: Vec<String> = vec![HELLO.to_owned()];
-    names.extend(
-        Endpoint::ALL
-            .iter()
-            .map(|e| e.function_name().to_owned())
-            .filter(|name| options.measures(name)),
-    );
+    let names = measured_functions(options);
     for name in names {
         let binary = options.bins.join(&name);
         if !binary.exists() {
@@ -84,26 +97,36 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
             init_ms: Vec::new(),
             first_response_ms: Vec::new(),
             status: None,
+            init_requests: Vec::new(),
+            init_request_kinds: Default::default(),
         };
         for _ in 0..runs {
+            let started = Instant::now();
             let (init, response, body) =
-                one_cold_start(options, &binary, &name, &table, &public_keys, event.clone()).await?;
+                one_cold_start(&recorder, &binary, &name, &table, &public_keys, event.clone()).await?;
+            let at_init = recorder.between(started, started + init);
+            result.init_requests.push(at_init.len());
+            result.init_request_kinds.extend(at_init);
             result.init_ms.push(init.as_secs_f64() * 1e3);
             result.first_response_ms.push(response.as_secs_f64() * 1e3);
-            result.status = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v["statusCode"].as_u64())
-                .and_then(|s| u16::try_from(s).ok());
+            result.status = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+                match v["batchItemFailures"].as_array() {
+                    // The worker answers a stream batch: no failed item is its 200.
+                    Some(failures) => Some(if failures.is_empty() { 200 } else { 500 }),
+                    None => v["statusCode"].as_u64().and_then(|s| u16::try_from(s).ok()),
+                }
+            });
         }
         eprintln!(
-            "  {name}: init {:?} ms, first response {:?} ms, status {:?}",
+            "  {name}: init {:?} ms, first response {:?} ms, status {:?}, requests at init {:?}",
             result.init_ms.iter().map(|v| v.round()).collect::<Vec<_>>(),
             result
                 .first_response_ms
                 .iter()
                 .map(|v| v.round())
                 .collect::<Vec<_>>(),
-            result.status
+            result.status,
+            result.init_request_kinds
         );
         results.push(result);
     }
@@ -111,7 +134,7 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
 }
 
 async fn one_cold_start(
-    options: &Options,
+    recorder: &crate::recorder::Recorder,
     binary: &Path,
     name: &str,
     table: &str,
@@ -147,7 +170,13 @@ async fn one_cold_start(
     let mut command = std::process::Command::new(binary);
     command
         .env_clear()
-        .envs(function_env(options, name, table, public_keys, &address.to_string()))
+        .envs(function_env(
+            &recorder.url,
+            name,
+            table,
+            public_keys,
+            &address.to_string(),
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -170,10 +199,11 @@ async fn one_cold_start(
 }
 
 /// The environment Lambda gives a function, plus the settings template.yaml gives ours. The
-/// store and mailer point at moto through the per-service endpoint variables, which the SDK
-/// reads, so that nothing is provisioned at start (AWS_ENDPOINT_URL would ask for that).
+/// store and mailer point at moto (through the recording proxy) by the per-service endpoint
+/// variables, which the SDK reads, so that nothing is provisioned at start (AWS_ENDPOINT_URL
+/// would ask for that).
 fn function_env(
-    options: &Options,
+    aws: &str,
     name: &str,
     table: &str,
     public_keys: &str,
@@ -190,9 +220,9 @@ fn function_env(
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", options.moto.as_str()),
-        ("AWS_ENDPOINT_URL_SESV2", options.moto.as_str()),
-        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", options.moto.as_str()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", aws),
+        ("AWS_ENDPOINT_URL_SESV2", aws),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws),
         ("STORE", "dynamodb"),
         ("TABLE_NAME", table),
         ("MAILER", "ses"),
