@@ -3,6 +3,8 @@
 //! scripts/test starts; fails loudly without it. Multi-threaded runtimes: the proxy runs on the
 //! test's runtime while the harness blocks one thread waiting for the server to start.
 
+mod deployed_rotation;
+
 use std::time::{Duration, Instant};
 
 use ucontact_tests::{PASSWORD, Proxy, Server, Settings, aws_endpoint};
