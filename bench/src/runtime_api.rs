@@ -39,7 +39,7 @@ pub struct ColdStart {
     /// The status code of the first response (API Gateway's `statusCode`).
     pub status: Option<u16>,
     /// The AWS requests sent during init, per run, and their kinds (over all runs).
-    pub init_requests: Vec<usize>,
+    pub init_requests: Vec<Vec<String>>,
     pub init_request_kinds: std::collections::BTreeSet<String>,
 }
 
@@ -105,8 +105,8 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
             let (init, response, body) =
                 one_cold_start(&recorder, &binary, &name, &table, &public_keys, event.clone()).await?;
             let at_init = recorder.between(started, started + init);
-            result.init_requests.push(at_init.len());
-            result.init_request_kinds.extend(at_init);
+            result.init_request_kinds.extend(at_init.iter().cloned());
+            result.init_requests.push(at_init);
             result.init_ms.push(init.as_secs_f64() * 1e3);
             result.first_response_ms.push(response.as_secs_f64() * 1e3);
             result.status = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
