@@ -11,6 +11,8 @@
 //!   so the new key signs once a deployment carries it *and* it has activated (by default an
 //!   hour later: the time to deploy before it signs anywhere).
 
+use std::io::Write;
+
 use anyhow::{Context, bail};
 use shared::config::{Config, StoreKind};
 
@@ -84,6 +86,11 @@ async fn print_public(config: &Config) -> anyhow::Result<()> {
         .public_sets()
         .await
         .context("Failed to read the public keys")?;
-    println!("{}", shared::keys::deployed::encode_public(&public)?);
-    Ok(())
+    let line = shared::keys::deployed::encode_public(&public)?;
+    // A closed pipe (`keys public | head -c 10`) is the reader's choice, not an error to panic on.
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }

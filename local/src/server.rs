@@ -48,7 +48,7 @@ pub async fn serve(
         .await
         .with_context(|| format!("Failed to listen on {address}"))?;
     let bound = listener.local_addr()?;
-    let base: &'static str = Box::leak(format!("http://{bound}").into_boxed_str());
+    let base: Arc<str> = format!("http://{bound}").into();
     let app: &'static App = Box::leak(Box::new(app));
     // Jobs a stop or repeated failures left behind run first.
     tokio::spawn(shared::jobs::serve_inline(app, jobs));
@@ -87,13 +87,20 @@ pub async fn serve(
                 "connection cap reached: new connections wait"
             );
         }
+        // The public base (links, issuer) is the address the request reached: with HOST=0.0.0.0
+        // the listening address is no address a client can use, so it is the connection's own.
+        let base = match stream.local_addr() {
+            Ok(local) if bound.ip().is_unspecified() => format!("http://{local}").into(),
+            _ => Arc::clone(&base),
+        };
         let deadlines = Deadlines::new(&limits);
         let io = TokioIo::new(HeadErrorIo::new(DeadlineIo::new(stream, deadlines.clone())));
         let service = service_fn(move |request| {
             let deadlines = deadlines.clone();
+            let base = Arc::clone(&base);
             async move {
                 deadlines.request_started();
-                let response = handle(app, base, peer, limits.body_read, request).await;
+                let response = handle(app, &base, peer, limits.body_read, request).await;
                 deadlines.response_sent();
                 response
             }
@@ -143,7 +150,7 @@ async fn stop_signal() {
 
 async fn handle(
     app: &'static App,
-    base: &'static str,
+    base: &str,
     peer: SocketAddr,
     body_read: Duration,
     request: hyper::Request<Incoming>,
@@ -203,11 +210,7 @@ fn log_and_send(
     hyper::Response::from_parts(parts, Full::new(Bytes::from(body.to_vec())))
 }
 
-async fn route(
-    app: &'static App,
-    base: &'static str,
-    request: shared::http::Request,
-) -> shared::http::Response {
+async fn route(app: &'static App, base: &str, request: shared::http::Request) -> shared::http::Response {
     match routes::route(request) {
         Ok((endpoint, mut request)) => {
             request.extensions_mut().insert(PublicBase(base.to_owned()));

@@ -127,6 +127,19 @@ pub struct ConfigError {
     pub problems: Vec<String>,
 }
 
+/// Whether `url` can be the base of links and of the issuer: http(s), a host, no query, fragment
+/// or whitespace (each would end up inside every link and `jwks_uri`).
+fn base_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    !host.is_empty() && !url.contains(['?', '#']) && !url.chars().any(char::is_whitespace)
+}
+
 /// `UCONTACT_DATA_DIR`, default `.ucontact`.
 pub fn data_dir(lookup: &impl Fn(&str) -> Option<String>) -> PathBuf {
     PathBuf::from(
@@ -186,11 +199,11 @@ impl Config {
             .ok();
         let public_base_url = match get("PUBLIC_BASE_URL") {
             None => None,
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                Some(url.trim_end_matches('/').to_owned())
-            }
+            Some(url) if base_url(&url) => Some(url.trim_end_matches('/').to_owned()),
             Some(_) => {
-                problems.push("PUBLIC_BASE_URL: must start with http:// or https://".into());
+                problems.push(
+                    "PUBLIC_BASE_URL: must be an http:// or https:// URL with a host and no query, fragment or spaces".into(),
+                );
                 None
             }
         };
@@ -342,6 +355,24 @@ mod tests {
         .unwrap_err();
         assert!(err.problems[0].starts_with("JWT_SECRET"), "{err}");
         assert!(!err.to_string().contains("an-old-secret"));
+        for bad in [
+            "http://x.example/?a=b",
+            "https://x.example/#c",
+            "https://",
+            "https://a b.example",
+        ] {
+            let err = config(Deployment::Local, &[("PUBLIC_BASE_URL", bad)]).unwrap_err();
+            assert!(err.problems[0].starts_with("PUBLIC_BASE_URL"), "{bad}: {err}");
+        }
+        for alg in ["EdDSA", "ES256", "RS256"] {
+            assert_eq!(
+                config(Deployment::Local, &[("JWT_ALGORITHM", alg)])
+                    .unwrap()
+                    .jwt_algorithm
+                    .name(),
+                alg
+            );
+        }
         let err = config(Deployment::Local, &[("JWT_ALGORITHM", "HS256")]).unwrap_err();
         assert!(err.problems[0].starts_with("JWT_ALGORITHM"), "{err}");
         assert!(config(Deployment::Local, &[("JWT_ALGORITHM", "EdDSA")]).is_ok());

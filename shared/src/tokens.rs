@@ -463,8 +463,11 @@ impl Tokens {
         let claims = decode::<Claims>(token, &key.key, &validation)
             .map_err(|_| InvalidToken)?
             .claims;
-        // No leeway: the issuer is this same service.
-        if claims.typ == kind && unexpired(now_ms, claims.exp) {
+        // No leeway on `exp`: the issuer is this same service. A token issued in the future
+        // (which would stretch `exp − iat`) is none of its own either, give or take the clock
+        // difference of two of its machines.
+        let issued_by_now = claims.iat.saturating_mul(1000) <= now_ms.saturating_add(IAT_SKEW_MS);
+        if claims.typ == kind && unexpired(now_ms, claims.exp) && issued_by_now {
             Ok((claims, kid))
         } else {
             Err(InvalidToken)
@@ -516,6 +519,10 @@ fn has_crit(token: &str) -> bool {
         None => true,
     }
 }
+
+/// How far in the future a token's `iat` may be (ms): another function's clock may be a little
+/// ahead of this one's, and `iat` is rounded down to the second anyway.
+const IAT_SKEW_MS: i64 = 1000;
 
 /// Whether a token with this `exp` (seconds) is still valid at `now_ms` (milliseconds): RFC 7519
 /// refuses it "on or after" `exp`, so it is valid while `now < exp`, to the millisecond.
@@ -826,6 +833,17 @@ mod tests {
         assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken));
         let token = signed(serde_json::json!({"alg": alg.name()}), &claims, key);
         assert_eq!(t.verify_access(&token, ISSUER), Err(InvalidToken));
+
+        // An access token issued in the future (so that `exp − iat` passes for years).
+        let mut future = claims.clone();
+        future["iat"] = serde_json::json!(Utc::now().timestamp() + 100_000_000);
+        future["exp"] = serde_json::json!(Utc::now().timestamp() + 100_000_900);
+        let token = signed(serde_json::json!({"alg": alg.name(), "kid": kid}), &future, key);
+        assert_eq!(
+            t.verify_access(&token, ISSUER),
+            Err(InvalidToken),
+            "{alg} future iat"
+        );
 
         // An access token minted for longer than access tokens live.
         let mut long = claims.clone();

@@ -189,3 +189,25 @@ async fn a_removed_key_stops_verifying_after_the_next_reread() {
     let new = app.tokens("removed").await;
     assert_eq!(app.get_with_token("/api/users/me", &new.access).await.status, 200);
 }
+
+/// Listening on every interface, the issuer and the links are the address each request reached,
+/// never the unusable `0.0.0.0`.
+#[tokio::test]
+async fn on_every_interface_the_issuer_is_the_address_the_request_reached() {
+    let app = Server::start_with(Settings::embedded().with("HOST", "0.0.0.0")).await;
+    let port = app.base.rsplit(':').next().expect("a port").to_owned();
+    let reached = format!("http://127.0.0.1:{port}");
+    let answer = app
+        .send(
+            app.client()
+                .get(format!("{reached}/.well-known/openid-configuration")),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let document = answer.json();
+    assert_eq!(document["issuer"], reached.as_str());
+    assert_eq!(
+        document["jwks_uri"],
+        format!("{reached}/.well-known/jwks.json").as_str()
+    );
+}

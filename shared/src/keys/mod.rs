@@ -283,11 +283,13 @@ impl PrivateKeySet {
         let mut keys = Vec::with_capacity(self.keys.len());
         for key in &self.keys {
             // Parsed once here, kept for every token it signs.
+            let signer = key.signer()?;
+            check_kid(&key.kid, key.alg, &signer.public()?)?;
             keys.push(SigningKey {
                 kid: key.kid.clone(),
                 alg: key.alg,
                 activates_at: key.activates_at,
-                signer: key.signer()?,
+                signer,
             });
         }
         Ok(SigningKeys(keys))
@@ -390,6 +392,7 @@ impl VerifyingKeys {
                     .jwk
                     .decoding_key(entry.alg)
                     .map_err(|e| MalformedKeys(format!("public key {}: {}", entry.kid, e.0)))?;
+                check_kid(&entry.kid, entry.alg, &entry.jwk)?;
                 keys.insert(
                     entry.kid.clone(),
                     VerifyingKey {
@@ -427,6 +430,19 @@ impl VerifyingKeys {
             .collect();
         keys.sort_by(|a, b| (a.activates_at, &a.kid).cmp(&(b.activates_at, &b.kid)));
         keys
+    }
+}
+
+/// Every kid is its key's RFC 7638 thumbprint: a kid names one key material for good, so nothing
+/// a process remembers about a kid (the verified-token cache) can outlive a change of the key
+/// behind it, and a hand-edited set with another key under a known kid is refused whole.
+fn check_kid(kid: &str, alg: Algorithm, jwk: &PublicJwk) -> Result<(), MalformedKeys> {
+    if jwk.thumbprint(alg)? == kid {
+        Ok(())
+    } else {
+        Err(MalformedKeys(format!(
+            "key {kid}: the kid is not the key's RFC 7638 thumbprint"
+        )))
     }
 }
 
@@ -766,10 +782,20 @@ mod tests {
         json["keys"][0].as_object_mut().unwrap().remove("alg");
         let back: PrivateKeySet = serde_json::from_value(json).unwrap();
         assert_eq!(back.keys[0].alg, Algorithm::EdDSA);
-        let public = serde_json::json!({"session": [{"kid": "k", "created_at": 0, "activates_at": 0,
-            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]});
-        let sets: PublicKeySets = serde_json::from_value(public).unwrap();
+        let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let kid = PublicJwk {
+            x: Some(x.into()),
+            ..PublicJwk::default()
+        }
+        .thumbprint(Algorithm::EdDSA)
+        .unwrap();
+        let public =
+            serde_json::json!({"session": [{"kid": kid, "created_at": 0, "activates_at": 0, "x": x}]});
+        let mut sets: PublicKeySets = serde_json::from_value(public).unwrap();
         assert_eq!(sets.session[0].alg, Algorithm::EdDSA);
         assert!(VerifyingKeys::new(&sets).is_ok());
+        // Another key under that kid is refused.
+        sets.session[0].jwk.x = Some(URL_SAFE_NO_PAD.encode([7u8; 32]));
+        assert!(VerifyingKeys::new(&sets).is_err());
     }
 }
