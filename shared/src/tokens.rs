@@ -863,7 +863,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_remembered_token_stops_verifying_when_its_key_is_removed() {
-        use crate::keys::{KeyStore, KeyStoreError, PublicKeySets, RotationReport};
+        use crate::keys::{KeyStore, KeyStoreError};
         /// A key store whose session set the test can empty.
         struct Switch(Sets, std::sync::atomic::AtomicBool);
         #[async_trait::async_trait]
@@ -879,18 +879,6 @@ mod tests {
                     None,
                     None,
                 )?)
-            }
-            async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
-                unreachable!()
-            }
-            async fn rotate(
-                &self,
-                _: &TokenLifetimes,
-                _: Algorithm,
-                _: i64,
-                _: i64,
-            ) -> Result<Vec<RotationReport>, KeyStoreError> {
-                unreachable!()
             }
         }
         let store = Arc::new(Switch(sets(), false.into()));

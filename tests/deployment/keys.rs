@@ -77,17 +77,22 @@ fn granted(template: &Template) -> BTreeMap<String, BTreeSet<String>> {
     granted
 }
 
+/// Every function of the template and the keys it takes at cold start.
+fn functions_and_needs() -> Vec<(&'static str, KeyNeeds)> {
+    let mut all: Vec<(&str, KeyNeeds)> = Endpoint::ALL
+        .iter()
+        .map(|e| (e.function_name(), e.keys()))
+        .collect();
+    all.push((FALLBACK_FUNCTION, KeyNeeds::NONE));
+    all.push((WORKER_FUNCTION, WORKER_KEYS));
+    all
+}
+
 #[test]
 fn each_function_reaches_exactly_the_key_secrets_its_route_needs() {
     let template = Template::load();
     let granted = granted(&template);
-    let mut expected: Vec<(&str, KeyNeeds)> = Endpoint::ALL
-        .iter()
-        .map(|e| (e.function_name(), e.keys()))
-        .collect();
-    expected.push((FALLBACK_FUNCTION, KeyNeeds::NONE));
-    expected.push((WORKER_FUNCTION, WORKER_KEYS));
-    for (name, needs) in expected {
+    for (name, needs) in functions_and_needs() {
         let want: BTreeSet<String> = secrets_of(needs).into_iter().map(str::to_owned).collect();
         let got = granted
             .get(name)
@@ -104,13 +109,7 @@ fn each_function_reaches_exactly_the_key_secrets_its_route_needs() {
 #[test]
 fn exactly_the_functions_that_read_secrets_link_the_secrets_manager_client() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut expected: Vec<(&str, KeyNeeds)> = Endpoint::ALL
-        .iter()
-        .map(|e| (e.function_name(), e.keys()))
-        .collect();
-    expected.push((FALLBACK_FUNCTION, KeyNeeds::NONE));
-    expected.push((WORKER_FUNCTION, WORKER_KEYS));
-    for (name, needs) in expected {
+    for (name, needs) in functions_and_needs() {
         let manifest = std::fs::read_to_string(root.join("functions").join(name).join("Cargo.toml"))
             .unwrap_or_else(|e| panic!("functions/{name}/Cargo.toml: {e}"));
         let manifest: toml_like::Manifest = toml_like::parse(&manifest);

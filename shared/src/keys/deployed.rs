@@ -20,9 +20,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{
     Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PublicKeySets, Purpose,
-    RotationReport, VerifyingKeys,
+    VerifyingKeys,
 };
-use crate::config::TokenLifetimes;
 
 /// The environment variable that carries the public keys.
 pub const PUBLIC_KEYS_VAR: &str = "PUBLIC_KEYS";
@@ -113,18 +112,6 @@ impl KeyStore for DeployedKeyStore {
     async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
         Ok(self.public.clone())
     }
-
-    async fn rotate(
-        &self,
-        _: &TokenLifetimes,
-        _: Algorithm,
-        _: i64,
-        _: i64,
-    ) -> Result<Vec<RotationReport>, KeyStoreError> {
-        Err(KeyStoreError::Unavailable(anyhow::anyhow!(
-            "a deployed function does not rotate keys: the operator runs `ucontact-local keys rotate`"
-        )))
-    }
 }
 
 #[cfg(test)]
@@ -145,18 +132,6 @@ mod tests {
                 Some(&PublicKeySets::default()),
                 None,
             )?)
-        }
-        async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
-            unreachable!()
-        }
-        async fn rotate(
-            &self,
-            _: &TokenLifetimes,
-            _: Algorithm,
-            _: i64,
-            _: i64,
-        ) -> Result<Vec<RotationReport>, KeyStoreError> {
-            unreachable!()
         }
     }
 

@@ -225,21 +225,14 @@ mod tests {
     async fn keys_are_made_once_kept_private_and_rotated_in_place() {
         let dir = std::env::temp_dir().join(format!("ucontact-keys-{}", uuid::Uuid::new_v4().simple()));
         let store = FileKeyStore::new(&dir, Algorithm::EdDSA);
-        let first = store.load(KeyNeeds::ALL).await.unwrap();
         let now = unix_now();
-        let kid = first
-            .signing(Purpose::Session)
-            .unwrap()
-            .current(now)
-            .unwrap()
-            .kid
-            .clone();
+        let session_kid = |material: &KeyMaterial| {
+            let current = material.signing(Purpose::Session).unwrap().current(now);
+            current.unwrap().kid.clone()
+        };
+        let kid = session_kid(&store.load(KeyNeeds::ALL).await.unwrap());
         // A second load (a restart) finds the same key.
-        let again = store.load(KeyNeeds::ALL).await.unwrap();
-        assert_eq!(
-            again.signing(Purpose::Session).unwrap().current(now).unwrap().kid,
-            kid
-        );
+        assert_eq!(session_kid(&store.load(KeyNeeds::ALL).await.unwrap()), kid);
         #[cfg(unix)]
         for file in ["session.json", "link.json", "abuse_hash_key"] {
             use std::os::unix::fs::PermissionsExt;
@@ -253,13 +246,7 @@ mod tests {
         let reports = store.rotate(&LIFETIMES, Algorithm::EdDSA, now, 0).await.unwrap();
         assert_eq!(reports.len(), 2);
         let rotated = store.load(KeyNeeds::ALL).await.unwrap();
-        let new_kid = rotated
-            .signing(Purpose::Session)
-            .unwrap()
-            .current(now)
-            .unwrap()
-            .kid
-            .clone();
+        let new_kid = session_kid(&rotated);
         assert_eq!(new_kid, reports[0].new_kid);
         assert_ne!(new_kid, kid);
         assert_eq!(reports[0].kids, vec![kid.clone(), new_kid.clone()]);

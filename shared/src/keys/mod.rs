@@ -535,17 +535,26 @@ pub trait KeyStore: Send + Sync {
     async fn load(&self, needs: KeyNeeds) -> Result<KeyMaterial, KeyStoreError>;
 
     /// Both purposes' public sets, as a deployment publishes them (`keys public`).
-    async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError>;
+    async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
+        Err(KeyStoreError::Unavailable(anyhow::anyhow!(
+            "this key store does not hand out the public sets"
+        )))
+    }
 
     /// Adds a new key to each purpose's set, activating `activate_in` seconds from `now`, and drops
-    /// retired keys that no unexpired token needs.
+    /// retired keys that no unexpired token needs. Only the operator's key stores rotate.
     async fn rotate(
         &self,
         lifetimes: &TokenLifetimes,
         session_alg: Algorithm,
         now: i64,
         activate_in: i64,
-    ) -> Result<Vec<RotationReport>, KeyStoreError>;
+    ) -> Result<Vec<RotationReport>, KeyStoreError> {
+        let _ = (lifetimes, session_alg, now, activate_in);
+        Err(KeyStoreError::Unavailable(anyhow::anyhow!(
+            "this key store does not rotate: the operator runs `ucontact-local keys rotate`"
+        )))
+    }
 }
 
 /// Each purpose's private set.
@@ -619,18 +628,6 @@ impl KeyRing {
         #[async_trait]
         impl KeyStore for Fixed {
             async fn load(&self, _: KeyNeeds) -> Result<KeyMaterial, KeyStoreError> {
-                Err(KeyStoreError::Unavailable(anyhow::anyhow!("fixed key ring")))
-            }
-            async fn public_sets(&self) -> Result<PublicKeySets, KeyStoreError> {
-                Err(KeyStoreError::Unavailable(anyhow::anyhow!("fixed key ring")))
-            }
-            async fn rotate(
-                &self,
-                _: &TokenLifetimes,
-                _: Algorithm,
-                _: i64,
-                _: i64,
-            ) -> Result<Vec<RotationReport>, KeyStoreError> {
                 Err(KeyStoreError::Unavailable(anyhow::anyhow!("fixed key ring")))
             }
         }
