@@ -53,8 +53,19 @@ pub struct Load {
     pub busy_p99_ms: Vec<f64>,
     /// The login storm's clients: one per core, at least 2 (every core busy with bcrypt).
     pub storm_clients: u32,
-    /// This machine's cores (the physical limit of logins is cores ÷ one bcrypt's time).
+    /// This machine's cores (the limit of logins is cores ÷ one bcrypt's time).
     pub cores: usize,
+}
+
+impl Load {
+    /// `/me`'s p99 during the login storm ÷ its idle p99, run by run.
+    pub fn starvation_ratios(&self) -> Vec<f64> {
+        self.busy_p99_ms
+            .iter()
+            .zip(&self.idle_p99_ms)
+            .map(|(busy, idle)| busy / idle)
+            .collect()
+    }
 }
 
 pub(crate) struct LocalServer {

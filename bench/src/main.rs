@@ -5,7 +5,9 @@
 //!    beside a hello-world `lambda_runtime` binary built with the same profile;
 //! 2. binary sizes (stripped, and zipped as Lambda receives them);
 //! 3. warm latency and throughput of the local server with `wrk` ([`load`]);
-//! 4. bcrypt overhead of login and register; 5. starvation of guarded reads during logins;
+//! 4. bcrypt overhead of login and register; 4b. one bcrypt hash by this build against
+//!    pyca/bcrypt 5.0 ([`bcrypt_speed`]); 5. starvation of guarded reads during logins; 5b. login
+//!    throughput against cores ÷ pyca/bcrypt's hash time;
 //! 6. DynamoDB requests per route, counted by an SDK interceptor against moto ([`round_trips`]);
 //! 7. a cost model from the measured durations and the template's memory sizes ([`report`]);
 //! 8. what the signing keys cost: sign and verify per token, key-store loads ([`keys`]);
@@ -13,6 +15,7 @@
 //!
 //! `--smoke` runs every section with tiny counts (scripts/test does, so the bench can't rot).
 
+mod bcrypt_speed;
 mod keys;
 mod leading_keys;
 mod load;
@@ -41,7 +44,10 @@ pub struct Options {
     pub smoke: bool,
     /// Skip the in-process round-trip count (it measures this checkout's code, not `--bins`).
     pub no_trips: bool,
-    /// Only these sections (`cold`, `sizes`, `trips`, `load`, `keys`, `oracle`); all when empty.
+    /// The Python with pyca/bcrypt (the project's venv), for the bcrypt reference.
+    pub python: PathBuf,
+    /// Only these sections (`cold`, `sizes`, `trips`, `load`, `bcrypt`, `keys`, `oracle`); all
+    /// when empty. `load` measures `bcrypt` too: its login throughput goal needs it.
     pub only: Vec<String>,
     /// Only these functions in the cold-start and size tables (a partial run); all when empty.
     pub functions: Vec<String>,
@@ -57,6 +63,7 @@ impl Options {
             lambda_dir: None,
             moto: String::new(),
             events: PathBuf::from("events"),
+            python: PathBuf::from(".venv/bin/python"),
             out: PathBuf::from("BENCHMARKS.md"),
             smoke: false,
             no_trips: false,
@@ -76,6 +83,7 @@ impl Options {
                 "--lambda-dir" => options.lambda_dir = Some(value()?.into()),
                 "--moto" => options.moto = value()?,
                 "--events" => options.events = value()?.into(),
+                "--python" => options.python = value()?.into(),
                 "--out" => options.out = value()?.into(),
                 "--smoke" => options.smoke = true,
                 "--no-trips" => options.no_trips = true,
@@ -121,6 +129,13 @@ async fn main() -> anyhow::Result<()> {
     if options.runs("trips") && !options.no_trips {
         eprintln!("==> round trips (DynamoDB, counted)");
         report.trips = round_trips::count(&options).await?;
+    }
+    if options.runs("bcrypt") || options.runs("load") {
+        eprintln!(
+            "==> bcrypt at cost {}: this build and pyca/bcrypt",
+            bcrypt_speed::COST
+        );
+        report.bcrypt = Some(bcrypt_speed::run(&options).await?);
     }
     if options.runs("load") {
         eprintln!("==> local server under wrk");
