@@ -1,7 +1,8 @@
 //! `GET /.well-known/jwks.json` → 200 the public keys that verify access tokens (RFC 7517): every
 //! session key that can still have signed an unexpired token, never a private part, never a link
 //! key. Cacheable for the key refresh interval, so that a cache learns a new key before any token
-//! carries it (a deployed rotation activates its key two intervals later).
+//! carries it (a deployed rotation activates its key an hour after `keys rotate`, and signs with
+//! it only once a deployment publishes it: keys::deployed).
 
 use ::http::{HeaderValue, StatusCode, header};
 use serde::Serialize;

@@ -413,11 +413,6 @@ impl VerifyingKeys {
         published(&key.entry, now, max_lifetime).then_some(key)
     }
 
-    /// Whether any key is held (a deployment that has not published its keys holds none).
-    pub fn is_empty(&self) -> bool {
-        self.by_purpose.values().all(HashMap::is_empty)
-    }
-
     /// The published public keys of `purpose` at `now`, oldest first.
     pub fn published(&self, purpose: Purpose, now: i64, max_lifetime: i64) -> Vec<&PublicKeyEntry> {
         let mut keys: Vec<&PublicKeyEntry> = self
