@@ -1,11 +1,12 @@
 //! A recording proxy in front of moto for the cold starts: every function's AWS endpoints point
 //! here, so the bench sees each request a function sends, and when. The cold-start table counts
-//! those sent before the first `next` (during init): key reads, the store's warm-up read.
+//! those sent before the first `next` (during init): key reads, the store's warm-up read, and
+//! how long init had one of them in flight.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -15,8 +16,16 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-/// The requests seen: when, and what (the `X-Amz-Target` operation, or method and path).
-pub type Seen = Arc<Mutex<Vec<(Instant, String)>>>;
+/// One request seen: when it came, when its answer went back, and what it was (the
+/// `X-Amz-Target` operation, or method and path).
+pub struct Exchange {
+    pub at: Instant,
+    pub answered: Option<Instant>,
+    pub what: String,
+}
+
+/// The requests seen, in arrival order.
+pub type Seen = Arc<Mutex<Vec<Exchange>>>;
 
 pub struct Recorder {
     pub url: String,
@@ -70,12 +79,46 @@ impl Recorder {
             .lock()
             .map(|seen| {
                 seen.iter()
-                    .filter(|(at, _)| *at >= from && *at < until)
-                    .map(|(_, what)| what.clone())
+                    .filter(|e| e.at >= from && e.at < until)
+                    .map(|e| e.what.clone())
                     .collect()
             })
             .unwrap_or_default()
     }
+
+    /// How much of `[from, until)` had at least one request in flight (the union of the
+    /// requests' intervals, cut to the window): the time a cold start spent waiting on AWS.
+    pub fn in_flight(&self, from: Instant, until: Instant) -> Duration {
+        let intervals: Vec<(Instant, Instant)> = self
+            .seen
+            .lock()
+            .map(|seen| {
+                seen.iter()
+                    .filter(|e| e.at >= from && e.at < until)
+                    .map(|e| (e.at, e.answered.unwrap_or(until).min(until)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        union_length(intervals)
+    }
+}
+
+/// The total length of the union of `intervals`.
+fn union_length(mut intervals: Vec<(Instant, Instant)>) -> Duration {
+    intervals.sort();
+    let mut total = Duration::ZERO;
+    let mut current: Option<(Instant, Instant)> = None;
+    for (start, end) in intervals {
+        current = match current {
+            Some((s, e)) if start <= e => Some((s, e.max(end))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    total + current.map_or(Duration::ZERO, |(s, e)| e - s)
 }
 
 async fn forward(
@@ -91,9 +134,27 @@ async fn forward(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{} {}", request.method(), request.uri().path()));
-    if let Ok(mut seen) = seen.lock() {
-        seen.push((at, what));
+    let index = seen.lock().ok().map(|mut seen| {
+        seen.push(Exchange {
+            at,
+            answered: None,
+            what,
+        });
+        seen.len() - 1
+    });
+    let response = answer(client, upstream, request).await;
+    if let (Some(index), Ok(mut seen)) = (index, seen.lock()) {
+        seen[index].answered = Some(Instant::now());
     }
+    Ok(response)
+}
+
+/// Forwards one request to moto, and its answer back (502 if moto cannot be reached).
+async fn answer(
+    client: reqwest::Client,
+    upstream: String,
+    request: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -106,10 +167,10 @@ async fn forward(
     let answer = match outgoing.body(body).send().await {
         Ok(answer) => answer,
         Err(e) => {
-            return Ok(hyper::Response::builder()
+            return hyper::Response::builder()
                 .status(502)
                 .body(Full::new(Bytes::from(e.to_string())))
-                .expect("response"));
+                .expect("response");
         }
     };
     let mut response = hyper::Response::builder().status(answer.status());
@@ -119,5 +180,25 @@ async fn forward(
         }
     }
     let bytes = answer.bytes().await.unwrap_or_default();
-    Ok(response.body(Full::new(bytes)).expect("response"))
+    response.body(Full::new(bytes)).expect("response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_union_counts_overlapping_time_once() {
+        let t = Instant::now();
+        let ms = Duration::from_millis;
+        // [0,4) and [2,5) overlap into [0,5); [7,8) stands alone; [8,8) is empty.
+        let intervals = vec![
+            (t + ms(7), t + ms(8)),
+            (t, t + ms(4)),
+            (t + ms(2), t + ms(5)),
+            (t + ms(8), t + ms(8)),
+        ];
+        assert_eq!(union_length(intervals), ms(6));
+        assert_eq!(union_length(Vec::new()), Duration::ZERO);
+    }
 }

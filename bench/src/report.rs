@@ -372,17 +372,20 @@ In-process, this build of the bench driver: {} access tokens signed, then verifi
              `GET /runtime/invocation/next` (**init**) and to its first response (which includes \
              the route's store calls on moto and, for register/login/set-password, bcrypt at cost \
              12). {} runs each. Baseline: `hello-lambda`, a hello-world `lambda_runtime` binary \
-             built with the same profile. The two request columns count what each function sent \
+             built with the same profile. The request columns count what each function sent \
              (through a recording proxy in front of moto) before its first `next`: a verifying \
              function reads no key (its public keys come with the deployment, `PUBLIC_KEYS`: goal 0); a \
              store-using one opens its connection with one warm-up read; a signing one also reads \
-             its secrets, concurrently. Goal: every init within 2 ms of the baseline's, and at \
-             most 10 ms.\n",
+             its secrets, concurrently. **Waiting** is how long init had one of those requests in \
+             flight (the proxy's and moto's time, about 2 to 4 ms a request here; on AWS, a TLS \
+             handshake and a round trip); **own** is init − baseline − waiting, what the function's \
+             code costs. Goal: own within 2 ms of the baseline's, no key read for a function that \
+             only verifies, and init at most 10 ms.\n",
             self.cold.first().map_or(0, |c| c.init_ms.len())
         );
         let _ = writeln!(
             md,
-            "| function | init ms | init − baseline (median) | key reads during init | other AWS requests during init | first response ms | status | goal |\n|---|---|---|---|---|---|---|---|"
+            "| function | init ms | key reads during init | other AWS requests during init | waiting ms (median) | own ms (median) | first response ms | status | goal |\n|---|---|---|---|---|---|---|---|---|"
         );
         let baseline = self
             .cold
@@ -391,20 +394,27 @@ In-process, this build of the bench driver: {} access tokens signed, then verifi
             .map_or(f64::NAN, |c| median(&c.init_ms));
         for cold in &self.cold {
             let init = median(&cold.init_ms);
-            let delta = init - baseline;
+            let waiting = median(&cold.init_waiting_ms);
+            let own = init - baseline - waiting;
+            let verifies_only = Endpoint::ALL
+                .iter()
+                .find(|e| e.function_name() == cold.function)
+                .is_some_and(|e| !e.keys().secret());
+            let key_reads_ok = !verifies_only || init_requests(cold, true) == "0";
             let met = if cold.function == HELLO {
                 "baseline".to_owned()
             } else {
-                verdict(delta <= 2.0 && init <= 10.0).to_owned()
+                verdict(own <= 2.0 && init <= 10.0 && key_reads_ok).to_owned()
             };
             let _ = writeln!(
                 md,
-                "| {} | {} | {:+.2} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {:.2} | {:+.2} | {} | {} | {} |",
                 cold.function,
                 fmt3(spread(&cold.init_ms), 2),
-                delta,
                 init_requests(cold, true),
                 init_requests(cold, false),
+                waiting,
+                own,
                 fmt3(spread(&cold.first_response_ms), 1),
                 cold.status.map_or("-".into(), |s| s.to_string()),
                 met

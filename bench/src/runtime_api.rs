@@ -41,6 +41,8 @@ pub struct ColdStart {
     /// The AWS requests sent during init, per run, and their kinds (over all runs).
     pub init_requests: Vec<Vec<String>>,
     pub init_request_kinds: std::collections::BTreeSet<String>,
+    /// How long init had an AWS request in flight, per run (ms): the round trips it waited on.
+    pub init_waiting_ms: Vec<f64>,
 }
 
 #[derive(Default)]
@@ -99,12 +101,15 @@ pub async fn cold_starts(options: &Options) -> anyhow::Result<Vec<ColdStart>> {
             status: None,
             init_requests: Vec::new(),
             init_request_kinds: Default::default(),
+            init_waiting_ms: Vec::new(),
         };
         for _ in 0..runs {
             let started = Instant::now();
             let (init, response, body) =
                 one_cold_start(&recorder, &binary, &name, &table, &public_keys, event.clone()).await?;
             let at_init = recorder.between(started, started + init);
+            let waiting = recorder.in_flight(started, started + init);
+            result.init_waiting_ms.push(waiting.as_secs_f64() * 1e3);
             result.init_request_kinds.extend(at_init.iter().cloned());
             result.init_requests.push(at_init);
             result.init_ms.push(init.as_secs_f64() * 1e3);
