@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
-use crate::aws;
+use crate::aws::{self, SdkConfig};
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::config::{Config, MailerKind, StoreKind};
 use crate::jobs::Background;
@@ -15,7 +15,6 @@ use crate::keys::file::FileKeyStore;
 use crate::keys::{KeyNeeds, KeyRing, KeyStore};
 use crate::mail::Mailer;
 use crate::password::Passwords;
-use crate::store::dynamodb::DynamoStore;
 use crate::store::{ContactStore, Store, WarmUp};
 use crate::throttle::{EmailThrottle, Limits, LoginBackoff};
 use crate::tokens::Tokens;
@@ -39,14 +38,20 @@ pub struct App {
 /// with DynamoDB, Secrets Manager for the local server and the operator's commands, and for a
 /// deployed function its deployment's public keys plus (if it is built with them) Secrets
 /// Manager's secrets ([`crate::keys::deployed`]). `sdk` is loaded when the store is DynamoDB.
-pub fn key_store(config: &Config, sdk: Option<&aws_config::SdkConfig>) -> anyhow::Result<Arc<dyn KeyStore>> {
-    let (StoreKind::DynamoDb { .. }, Some(sdk)) = (&config.store, sdk) else {
+pub fn key_store(config: &Config, sdk: Option<&SdkConfig>) -> anyhow::Result<Arc<dyn KeyStore>> {
+    if !matches!(config.store, StoreKind::DynamoDb { .. }) {
         return Ok(Arc::new(FileKeyStore::new(
             &config.data_dir,
             config.jwt_algorithm,
         )));
+    }
+    // A function built without any AWS client has no SDK, and verifies with PUBLIC_KEYS alone.
+    let secrets = match sdk {
+        Some(sdk) => secrets::store(config, sdk),
+        None => Err(anyhow::anyhow!(
+            "this binary is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
+        )),
     };
-    let secrets = secrets::store(config, sdk);
     match &config.public_keys {
         None => secrets.context("the local server's DynamoDB key store is Secrets Manager"),
         Some(public) => {
@@ -68,7 +73,9 @@ impl App {
     /// the mailer are made concurrently: one round trip of latency for all of them.
     pub async fn build(config: Config, needs: KeyNeeds, warm_up: WarmUp) -> anyhow::Result<Self> {
         // One SDK configuration for both AWS clients, loaded only when one of them is used.
-        let uses_aws = matches!(config.store, StoreKind::DynamoDb { .. }) || config.mailer == MailerKind::Ses;
+        // (A binary built without any AWS client, `aws` off, has none to configure.)
+        let uses_aws = cfg!(feature = "aws")
+            && (matches!(config.store, StoreKind::DynamoDb { .. }) || config.mailer == MailerKind::Ses);
         let sdk = if uses_aws {
             Some(aws::sdk_config().await?)
         } else {
@@ -86,13 +93,8 @@ impl App {
         let stores = async {
             // Each adapter serves both ports.
             let stores: (Arc<dyn Store>, Arc<dyn ContactStore>) = match (&config.store, &sdk) {
-                (StoreKind::DynamoDb { table }, Some(sdk)) => {
-                    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.clone());
-                    if provision {
-                        store.ensure_table().await?;
-                    }
-                    let store = Arc::new(store);
-                    (store.clone(), store)
+                (StoreKind::DynamoDb { table }, sdk) => {
+                    dynamodb::store(table, sdk.as_ref(), provision).await?
                 }
                 _ => embedded::store(&config)?,
             };
@@ -110,9 +112,9 @@ impl App {
             anyhow::Ok(stores)
         };
         let mailer = async {
-            anyhow::Ok(match (config.mailer, &sdk) {
-                (MailerKind::Ses, Some(sdk)) => ses::mailer(&config, sdk, provision).await?,
-                _ => embedded::mailer(&config)?,
+            anyhow::Ok(match config.mailer {
+                MailerKind::Ses => ses::mailer(&config, sdk.as_ref(), provision).await?,
+                MailerKind::Outbox => embedded::mailer(&config)?,
             })
         };
         let ring = async {
@@ -170,23 +172,24 @@ mod secrets {
 
     use anyhow::Context;
 
+    use crate::aws::SdkConfig;
     use crate::config::Config;
     use crate::keys::KeyStore;
     use crate::keys::secrets_manager::SecretsManagerKeyStore;
 
-    fn manager(config: &Config, sdk: &aws_config::SdkConfig) -> SecretsManagerKeyStore {
+    fn manager(config: &Config, sdk: &SdkConfig) -> SecretsManagerKeyStore {
         SecretsManagerKeyStore::new(
             aws_sdk_secretsmanager::Client::new(sdk),
             config.keys_secret_prefix.clone(),
         )
     }
 
-    pub fn store(config: &Config, sdk: &aws_config::SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
+    pub fn store(config: &Config, sdk: &SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
         Ok(Arc::new(manager(config, sdk)))
     }
 
     /// Against an emulator: the first keys, if there are none.
-    pub async fn provision(config: &Config, sdk: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    pub async fn provision(config: &Config, sdk: &SdkConfig) -> anyhow::Result<()> {
         manager(config, sdk)
             .ensure(&config.lifetimes, config.jwt_algorithm)
             .await
@@ -200,16 +203,17 @@ mod secrets {
 mod secrets {
     use std::sync::Arc;
 
+    use crate::aws::SdkConfig;
     use crate::config::Config;
     use crate::keys::KeyStore;
 
-    pub fn store(_: &Config, _: &aws_config::SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
+    pub fn store(_: &Config, _: &SdkConfig) -> anyhow::Result<Arc<dyn KeyStore>> {
         anyhow::bail!(
             "this binary is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
         )
     }
 
-    pub async fn provision(_: &Config, _: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    pub async fn provision(_: &Config, _: &SdkConfig) -> anyhow::Result<()> {
         Ok(())
     }
 }
@@ -219,15 +223,19 @@ mod secrets {
 mod ses {
     use std::sync::Arc;
 
+    use anyhow::Context;
+
+    use crate::aws::SdkConfig;
     use crate::config::Config;
     use crate::mail::Mailer;
     use crate::mail::ses::SesMailer;
 
     pub async fn mailer(
         config: &Config,
-        sdk: &aws_config::SdkConfig,
+        sdk: Option<&SdkConfig>,
         provision: bool,
     ) -> anyhow::Result<Arc<dyn Mailer>> {
+        let sdk = sdk.context("MAILER=ses without an AWS SDK configuration")?;
         let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone());
         if provision {
             mailer.ensure_identity().await?;
@@ -244,6 +252,7 @@ mod ses {
 
     use async_trait::async_trait;
 
+    use crate::aws::SdkConfig;
     use crate::config::Config;
     use crate::mail::{MailError, Mailer, OutgoingEmail};
 
@@ -258,8 +267,54 @@ mod ses {
         }
     }
 
-    pub async fn mailer(_: &Config, _: &aws_config::SdkConfig, _: bool) -> anyhow::Result<Arc<dyn Mailer>> {
+    pub async fn mailer(_: &Config, _: Option<&SdkConfig>, _: bool) -> anyhow::Result<Arc<dyn Mailer>> {
         Ok(Arc::new(NoMailer))
+    }
+}
+
+/// The DynamoDB store, compiled in with the `dynamodb` feature.
+#[cfg(feature = "dynamodb")]
+mod dynamodb {
+    use std::sync::Arc;
+
+    use anyhow::Context;
+
+    use crate::aws::SdkConfig;
+    use crate::store::dynamodb::DynamoStore;
+    use crate::store::{ContactStore, Store};
+
+    pub async fn store(
+        table: &str,
+        sdk: Option<&SdkConfig>,
+        provision: bool,
+    ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+        let sdk = sdk.context("STORE=dynamodb without an AWS SDK configuration")?;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.to_owned());
+        if provision {
+            store.ensure_table().await?;
+        }
+        let store = Arc::new(store);
+        Ok((store.clone(), store))
+    }
+}
+
+/// Functions whose routes touch no store (no DynamoDB permission in template.yaml) are built
+/// without it, and without the AWS SDK: their store refuses every call
+/// ([`crate::store::absent`]), which only a wrong build could ever reach.
+#[cfg(not(feature = "dynamodb"))]
+mod dynamodb {
+    use std::sync::Arc;
+
+    use crate::aws::SdkConfig;
+    use crate::store::absent::AbsentStore;
+    use crate::store::{ContactStore, Store};
+
+    pub async fn store(
+        _: &str,
+        _: Option<&SdkConfig>,
+        _: bool,
+    ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+        Ok((Arc::new(AbsentStore), Arc::new(AbsentStore)))
     }
 }
 

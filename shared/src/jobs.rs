@@ -453,6 +453,10 @@ pub struct StreamData {
     pub new_image: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// The partition-key prefix of job items in the table: the DynamoDB adapter writes them, and the
+/// worker's stream filter (template.yaml) and [`StreamRecord`] recognise them by it.
+pub const JOB_KEY_PREFIX: &str = "JOB#";
+
 impl StreamRecord {
     /// The job a job item's `INSERT` carries; `None` for any other record (the event source's
     /// filter lets none through, but a wider one must not make the worker fail).
@@ -461,7 +465,7 @@ impl StreamRecord {
         let is_job = self.event_name == "INSERT"
             && image["PK"]["S"]
                 .as_str()
-                .is_some_and(|pk| pk.starts_with(crate::store::dynamodb::jobs::JOB_PREFIX));
+                .is_some_and(|pk| pk.starts_with(JOB_KEY_PREFIX));
         is_job.then(|| {
             let json = image["job"]["S"]
                 .as_str()

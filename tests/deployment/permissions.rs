@@ -298,10 +298,11 @@ fn the_table_is_keyed_by_pk_and_sk_expires_by_ttl_and_survives_stack_deletion() 
 }
 
 #[test]
-fn exactly_the_functions_that_send_email_are_built_with_the_ses_mailer() {
-    // A function built without `shared/ses` answers any email with an error, so the crates that
-    // turn the feature on must be exactly those the template lets send email.
-    for (name, _, _, sends_email) in EXPECTED {
+fn exactly_the_functions_that_send_email_or_use_the_table_are_built_with_their_clients() {
+    // A function built without `shared/ses` answers any email with an error, and one built
+    // without `shared/dynamodb` any store call (store::absent): the crates that turn the
+    // features on must be exactly those the template lets send email, or use the table.
+    for (name, _, dynamodb, sends_email) in EXPECTED {
         let path = crate::workspace_root().join(format!("functions/{name}/Cargo.toml"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let manifest: toml::Table =
@@ -315,6 +316,11 @@ fn exactly_the_functions_that_send_email_are_built_with_the_ses_mailer() {
             features.contains(&"ses"),
             sends_email,
             "{name}: shared features {features:?}"
+        );
+        assert_eq!(
+            features.contains(&"dynamodb"),
+            !dynamodb.is_empty(),
+            "{name}: shared features {features:?}, DynamoDB actions {dynamodb:?}"
         );
         assert!(
             !features.contains(&"embedded"),

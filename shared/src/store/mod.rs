@@ -2,6 +2,8 @@
 //! DynamoDB wants them (see DESIGN.md, "Storage"). Every method is one atomic step: a change that
 //! touches several rows or items is one transaction or one conditional write in every adapter.
 
+pub mod absent;
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "embedded")]
 pub mod sqlite;

@@ -12,7 +12,7 @@ use crate::jobs::JobRecord;
 use crate::store::StoreError;
 
 /// The partition-key prefix of job items: the worker's stream filter (template.yaml) names it.
-pub const JOB_PREFIX: &str = "JOB#";
+pub const JOB_PREFIX: &str = crate::jobs::JOB_KEY_PREFIX;
 /// How long a job item is kept at most (DynamoDB Streams keep records 24 hours).
 const JOB_RETENTION_SECONDS: i64 = 14 * 24 * 3600;
 
