@@ -37,7 +37,8 @@ pub struct App {
 /// The key store of the config's deployment: the data dir's files with the embedded store;
 /// with DynamoDB, Secrets Manager for the local server and the operator's commands, and for a
 /// deployed function its deployment's public keys plus (if it is built with them) Secrets
-/// Manager's secrets ([`crate::keys::deployed`]). `sdk` is loaded when the store is DynamoDB.
+/// Manager's secrets ([`crate::keys::deployed`]). `sdk` is loaded when the store is DynamoDB and
+/// the binary has an AWS client; without one (a function built without any) only PUBLIC_KEYS.
 pub fn key_store(config: &Config, sdk: Option<&SdkConfig>) -> anyhow::Result<Arc<dyn KeyStore>> {
     if !matches!(config.store, StoreKind::DynamoDb { .. }) {
         return Ok(Arc::new(FileKeyStore::new(

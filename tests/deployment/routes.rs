@@ -79,10 +79,14 @@ fn the_route_table_functions_and_template_agree() {
             "{}: Metadata.BuildMethod must be rust-cargolambda",
             function.logical_id
         );
+        // `sam build` runs `cargo lambda build --bin <name>` in CodeUri. From the workspace root
+        // cargo would select every member and unify their features: each function would link
+        // SQLite, SES, Secrets Manager and DynamoDB (the local server's and the tests'). From the
+        // function's own directory it builds that package with its own features only.
         assert_eq!(
             function.properties()["CodeUri"],
-            ".",
-            "{}: CodeUri must be the workspace root",
+            format!("functions/{name}"),
+            "{}: CodeUri must be the function's own crate",
             function.logical_id
         );
 

@@ -1,8 +1,9 @@
-//! The adapter of a binary built without any store (`shared` without `dynamodb` or `embedded`):
-//! the Lambda functions whose routes touch no store (`Endpoint::uses_store`: the JWKS, the
-//! discovery document, the docs, the fallback). They need an [`App`](crate::app::App) like every
-//! other function, and leave out the DynamoDB client and the AWS SDK with it; a call reaching
-//! this adapter would be a route table mistake, and answers 500 rather than panicking.
+//! The adapter of a binary built without the DynamoDB store (`shared`'s `dynamodb` feature off)
+//! when the config says `STORE=dynamodb`: the Lambda functions whose routes touch no store (no
+//! DynamoDB permission in template.yaml: the JWKS, the discovery document, the docs, the reset
+//! form, the fallback). They need an [`App`](crate::app::App) like every other function, and
+//! leave out the DynamoDB client and the AWS SDK with it; a call reaching this adapter would be
+//! a build mistake, and answers 500 rather than panicking.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
