@@ -47,12 +47,9 @@ pub fn key_store(config: &Config, sdk: Option<&SdkConfig>) -> anyhow::Result<Arc
         )));
     }
     // A function built without any AWS client has no SDK, and verifies with PUBLIC_KEYS alone.
-    let secrets = match sdk {
-        Some(sdk) => secrets::store(config, sdk),
-        None => Err(anyhow::anyhow!(
-            "this binary is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
-        )),
-    };
+    let secrets = sdk
+        .context("this binary is built without the AWS SDK")
+        .and_then(|sdk| secrets::store(config, sdk));
     match &config.public_keys {
         None => secrets.context("the local server's DynamoDB key store is Secrets Manager"),
         Some(public) => {
@@ -93,11 +90,9 @@ impl App {
 
         let stores = async {
             // Each adapter serves both ports.
-            let stores: (Arc<dyn Store>, Arc<dyn ContactStore>) = match (&config.store, &sdk) {
-                (StoreKind::DynamoDb { table }, sdk) => {
-                    dynamodb::store(table, sdk.as_ref(), provision).await?
-                }
-                _ => embedded::store(&config)?,
+            let stores: (Arc<dyn Store>, Arc<dyn ContactStore>) = match &config.store {
+                StoreKind::DynamoDb { table } => dynamodb::store(table, sdk.as_ref(), provision).await?,
+                StoreKind::Sqlite => embedded::store(&config)?,
             };
             if warm_up != WarmUp::None {
                 match tokio::time::timeout(WARM_UP_LIMIT, stores.0.warm_up(warm_up)).await {
