@@ -84,7 +84,13 @@ pub async fn run(options: &Options) -> anyhow::Result<KeyCosts> {
             let started = Instant::now();
             let mut minted = Vec::with_capacity(count);
             for _ in 0..count {
-                minted.push(tokens.issue_access(user, "bench-session", ISSUER, now)?);
+                minted.push(tokens.issue_access(
+                    user,
+                    "bench-session",
+                    shared::domain::Amr::Password,
+                    ISSUER,
+                    now,
+                )?);
             }
             sign.push(per_token_us(started, count));
             // Each token is new to the process: every verify checks its signature.

@@ -10,8 +10,9 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::auth::{AuthError, Links, TokenPair};
-use crate::domain::{Email, LoginIdentifier, Password, UserId, UserRecord};
+use crate::domain::{Amr, Email, LoginIdentifier, Password, UserId, UserRecord};
 use crate::jobs::{Job, JobRecord, Origin};
+use crate::mfa::{self, Checkpoint};
 use crate::password_policy;
 use crate::store::{
     AbuseKeys, EmailChange, EmailChangeOutcome, NewSession, PasswordChange, SessionEnd, SessionInfo,
@@ -28,7 +29,7 @@ pub struct ListedSession {
 }
 
 /// The user of a valid access token, or 401: a deleted user's token names nobody.
-async fn signed_in(app: &App, user_id: UserId) -> Result<UserRecord, AuthError> {
+pub(crate) async fn signed_in(app: &App, user_id: UserId) -> Result<UserRecord, AuthError> {
     app.store
         .user_by_id(user_id)
         .await?
@@ -39,7 +40,11 @@ async fn signed_in(app: &App, user_id: UserId) -> Result<UserRecord, AuthError> 
 /// routes that manage the account take no token of a session that has ended (revoked, logged
 /// out, ended by a logout-all, a reset, a password or email change, or expired), though other
 /// routes accept it until it expires.
-async fn in_live_session(app: &App, user_id: UserId, session_id: &str) -> Result<UserRecord, AuthError> {
+pub(crate) async fn in_live_session(
+    app: &App,
+    user_id: UserId,
+    session_id: &str,
+) -> Result<UserRecord, AuthError> {
     let now = app.clock.now().timestamp();
     app.store
         .user_in_session(user_id, session_id, now)
@@ -49,7 +54,7 @@ async fn in_live_session(app: &App, user_id: UserId, session_id: &str) -> Result
 
 /// Checks the user's own password, counted against their username's login backoff. `Ok`: right,
 /// with the backoff key (its failures are cleared by the caller's write).
-async fn check_password(
+pub(crate) async fn check_password(
     app: &App,
     caller: &Caller,
     event: Event,
@@ -85,7 +90,7 @@ async fn check_password(
 
 /// The password checked was replaced before the change could be written: it is not the
 /// password any more.
-fn credentials_changed(caller: &Caller, event: Event, user_id: UserId) -> AuthError {
+pub(crate) fn credentials_changed(caller: &Caller, event: Event, user_id: UserId) -> AuthError {
     audit::record(
         caller,
         event,
@@ -94,6 +99,35 @@ fn credentials_changed(caller: &Caller, event: Event, user_id: UserId) -> AuthEr
         Some("credentials_changed"),
     );
     AuthError::IncorrectPassword
+}
+
+/// What a signed-in user gives to prove it is them: the password, and with two-factor
+/// authentication on a TOTP or recovery code.
+#[derive(Clone, Copy)]
+pub struct Proof<'a> {
+    pub password: &'a str,
+    pub code: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Proof<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Proof(..)")
+    }
+}
+
+/// Checks a [`Proof`]: the password (counted against the username's login backoff), then the
+/// second factor, which a right code spends. `Ok`: the backoff key (its failures are cleared by
+/// the caller's write) and how the user proved it.
+pub(crate) async fn check_proof(
+    app: &App,
+    caller: &Caller,
+    event: Event,
+    record: &UserRecord,
+    proof: Proof<'_>,
+) -> Result<(String, Amr), AuthError> {
+    let login_key = check_password(app, caller, event, record, proof.password).await?;
+    let amr = mfa::check_second_factor(app, caller, Checkpoint::Route(event), record, proof.code).await?;
+    Ok((login_key, amr))
 }
 
 /// The user's live sessions, newest first; `current` marks the one of `session_id`, the caller's,
@@ -173,7 +207,7 @@ pub async fn change_password(
     caller: &Caller,
     user_id: UserId,
     own_session_id: &str,
-    current_password: &str,
+    current: Proof<'_>,
     new_password: &Password,
 ) -> Result<TokenPair, AuthError> {
     let event = Event::PasswordChanged;
@@ -193,14 +227,14 @@ pub async fn change_password(
             error,
         });
     }
-    let login_key = check_password(app, caller, event, &record, current_password).await?;
+    let (login_key, amr) = check_proof(app, caller, event, &record, current).await?;
     let hash = app.passwords.hash(new_password).await?;
     let now = app.clock.now();
     let session_id = Uuid::new_v4().simple().to_string();
     let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
     let refresh = app
         .tokens
-        .issue_refresh(user_id, &session_id, expires_at, &caller.issuer, now)?;
+        .issue_refresh(user_id, &session_id, amr, expires_at, &caller.issuer, now)?;
     let change = PasswordChange {
         user: record.user.clone(),
         hash,
@@ -216,6 +250,7 @@ pub async fn change_password(
             },
             user_agent: caller.user_agent.clone(),
             source_ip: caller.source_ip.clone(),
+            amr,
         },
         login_key,
     };
@@ -230,7 +265,7 @@ pub async fn change_password(
         return Ok(TokenPair {
             access_token: app
                 .tokens
-                .issue_access(user_id, &session_id, &caller.issuer, now)?,
+                .issue_access(user_id, &session_id, amr, &caller.issuer, now)?,
             refresh_token: refresh.token,
         });
     }
@@ -254,12 +289,12 @@ pub async fn request_email_change(
     user_id: UserId,
     own_session_id: &str,
     new_email: &Email,
-    password: &str,
+    proof: Proof<'_>,
     links: &Links,
 ) -> Result<(), AuthError> {
     let event = Event::EmailChangeRequested;
     let record = in_live_session(app, user_id, own_session_id).await?;
-    let login_key = check_password(app, caller, event, &record, password).await?;
+    let (login_key, _) = check_proof(app, caller, event, &record, proof).await?;
     app.store.clear_login_attempts(&login_key).await?;
     if new_email.key() == record.user.email.key()
         || app.store.user_by_email(&new_email.key()).await?.is_some()
@@ -348,11 +383,11 @@ pub async fn delete_account(
     caller: &Caller,
     user_id: UserId,
     own_session_id: &str,
-    password: &str,
+    proof: Proof<'_>,
 ) -> Result<(), AuthError> {
     let event = Event::AccountDeleted;
     let record = in_live_session(app, user_id, own_session_id).await?;
-    check_password(app, caller, event, &record, password).await?;
+    check_proof(app, caller, event, &record, proof).await?;
     let user = &record.user;
     let login = |identifier| {
         app.limits

@@ -14,7 +14,9 @@ use crate::keys::deployed::{DeployedKeyStore, decode_public};
 use crate::keys::file::FileKeyStore;
 use crate::keys::{KeyNeeds, KeyRing, KeyStore};
 use crate::mail::Mailer;
+use crate::mfa::codes::MfaKeys;
 use crate::password::Passwords;
+use crate::store::mfa::MfaStore;
 use crate::store::{ContactStore, Store, WarmUp};
 use crate::throttle::{EmailThrottle, Limits, LoginBackoff};
 use crate::tokens::Tokens;
@@ -24,6 +26,11 @@ pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub contacts: Arc<dyn ContactStore>,
+    /// Second factors: TOTP state and recovery codes (the same adapter as `store`).
+    pub mfa: Arc<dyn MfaStore>,
+    /// The keys that seal TOTP secrets and hash recovery codes; only in the functions whose
+    /// route checks or stores them (`KeyNeeds::mfa`).
+    pub mfa_keys: Option<MfaKeys>,
     pub mailer: Arc<dyn Mailer>,
     pub passwords: Passwords,
     pub tokens: Tokens,
@@ -89,8 +96,8 @@ impl App {
         let refresh = std::time::Duration::from_secs(config.keys_refresh_seconds.unsigned_abs());
 
         let stores = async {
-            // Each adapter serves both ports.
-            let stores: (Arc<dyn Store>, Arc<dyn ContactStore>) = match &config.store {
+            // Each adapter serves every port.
+            let stores: Stores = match &config.store {
                 StoreKind::DynamoDb { table } => dynamodb::store(table, sdk.as_ref(), provision).await?,
                 StoreKind::Sqlite => embedded::store(&config)?,
             };
@@ -119,7 +126,7 @@ impl App {
                 .context("Failed to load the signing keys")
         };
         let (stores, mailer, ring) = tokio::join!(stores, mailer, ring);
-        let ((store, contacts), mailer, ring) = (stores?, mailer?, Arc::new(ring?));
+        let ((store, contacts, mfa), mailer, ring) = (stores?, mailer?, Arc::new(ring?));
 
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
         let clock: Arc<dyn Clock> = match config.fake_now {
@@ -131,6 +138,7 @@ impl App {
             .abuse_hash
             .as_ref()
             .map(|k| k.expose_secret().to_vec());
+        let mfa_keys = ring.current().mfa.as_ref().map(MfaKeys::new);
         let tokens = Tokens::new(&config, ring, Arc::clone(&clock));
         let limits = Limits::new(
             LoginBackoff {
@@ -146,6 +154,8 @@ impl App {
             config,
             store,
             contacts,
+            mfa,
+            mfa_keys,
             mailer,
             passwords,
             tokens,
@@ -155,6 +165,9 @@ impl App {
         })
     }
 }
+
+/// One adapter behind each store port.
+type Stores = (Arc<dyn Store>, Arc<dyn ContactStore>, Arc<dyn MfaStore>);
 
 /// The longest a cold start waits for its warm-up read (Lambda's init phase is 10 s; a store that
 /// does not answer in this time is left to the first request, as before).
@@ -275,22 +288,18 @@ mod dynamodb {
 
     use anyhow::Context;
 
+    use super::Stores;
     use crate::aws::SdkConfig;
     use crate::store::dynamodb::DynamoStore;
-    use crate::store::{ContactStore, Store};
 
-    pub async fn store(
-        table: &str,
-        sdk: Option<&SdkConfig>,
-        provision: bool,
-    ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+    pub async fn store(table: &str, sdk: Option<&SdkConfig>, provision: bool) -> anyhow::Result<Stores> {
         let sdk = sdk.context("STORE=dynamodb without an AWS SDK configuration")?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table.to_owned());
         if provision {
             store.ensure_table().await?;
         }
         let store = Arc::new(store);
-        Ok((store.clone(), store))
+        Ok((store.clone(), store.clone(), store))
     }
 }
 
@@ -301,16 +310,16 @@ mod dynamodb {
 mod dynamodb {
     use std::sync::Arc;
 
+    use super::Stores;
     use crate::aws::SdkConfig;
     use crate::store::absent::AbsentStore;
-    use crate::store::{ContactStore, Store};
 
-    pub async fn store(
-        _: &str,
-        _: Option<&SdkConfig>,
-        _: bool,
-    ) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
-        Ok((Arc::new(AbsentStore), Arc::new(AbsentStore)))
+    pub async fn store(_: &str, _: Option<&SdkConfig>, _: bool) -> anyhow::Result<Stores> {
+        Ok((
+            Arc::new(AbsentStore),
+            Arc::new(AbsentStore),
+            Arc::new(AbsentStore),
+        ))
     }
 }
 
@@ -319,15 +328,15 @@ mod dynamodb {
 mod embedded {
     use std::sync::Arc;
 
+    use super::Stores;
     use crate::config::Config;
     use crate::mail::Mailer;
     use crate::mail::outbox::OutboxMailer;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{ContactStore, Store};
 
-    pub fn store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+    pub fn store(config: &Config) -> anyhow::Result<Stores> {
         let store = Arc::new(SqliteStore::open(&config.data_dir)?);
-        Ok((store.clone(), store))
+        Ok((store.clone(), store.clone(), store))
     }
 
     pub fn mailer(config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {
@@ -344,11 +353,11 @@ mod embedded {
 mod embedded {
     use std::sync::Arc;
 
+    use super::Stores;
     use crate::config::Config;
     use crate::mail::Mailer;
-    use crate::store::{ContactStore, Store};
 
-    pub fn store(_: &Config) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn ContactStore>)> {
+    pub fn store(_: &Config) -> anyhow::Result<Stores> {
         anyhow::bail!(
             "STORE=sqlite: this binary is built without the embedded store (cargo feature `embedded`); use STORE=dynamodb"
         )

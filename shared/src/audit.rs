@@ -5,7 +5,7 @@
 //! What never goes in: passwords, tokens, hashes, secrets, and identifiers typed at login (they
 //! are sometimes passwords typed into the wrong field). Only the fields below exist.
 
-use crate::domain::UserId;
+use crate::domain::{Amr, UserId};
 
 /// Who made a request, as the transport saw it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +38,13 @@ pub enum Event {
     EmailChanged,
     AccountDeleted,
     SessionRevoked,
+    MfaSetupStarted,
+    MfaEnabled,
+    MfaDisabled,
+    RecoveryCodesRegenerated,
+    RecoveryCodeUsed,
+    /// A TOTP or recovery code checked on a route (not a login): its failures.
+    SecondFactorChecked,
 }
 
 impl Event {
@@ -60,6 +67,12 @@ impl Event {
             Event::EmailChanged => "email_changed",
             Event::AccountDeleted => "account_deleted",
             Event::SessionRevoked => "session_revoked",
+            Event::MfaSetupStarted => "mfa_setup_started",
+            Event::MfaEnabled => "mfa_enabled",
+            Event::MfaDisabled => "mfa_disabled",
+            Event::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Event::RecoveryCodeUsed => "recovery_code_used",
+            Event::SecondFactorChecked => "second_factor_checked",
         }
     }
 }
@@ -101,6 +114,22 @@ pub fn record(
         outcome = outcome.name(),
         user_id = user_id.map(UserId::get),
         reason,
+        source_ip = caller.source_ip.as_deref(),
+        user_agent = caller.user_agent.as_deref(),
+        request_id = caller.request_id.as_deref(),
+        "auth event"
+    );
+}
+
+/// Writes the audit event of a login that started a session, with how it signed in (`amr`).
+pub fn record_login(caller: &Caller, user_id: UserId, amr: Amr) {
+    tracing::info!(
+        target: "audit",
+        audit = true,
+        event = Event::LoginSucceeded.name(),
+        outcome = Outcome::Success.name(),
+        user_id = user_id.get(),
+        amr = amr.as_str(),
         source_ip = caller.source_ip.as_deref(),
         user_agent = caller.user_agent.as_deref(),
         request_id = caller.request_id.as_deref(),

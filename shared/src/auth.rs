@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::domain::{Email, FieldError, LoginIdentifier, Password, User, UserId, UserRecord};
 use crate::jobs::{Job, JobRecord, Origin};
+use crate::mfa::{self, Checkpoint};
 use crate::password_policy;
 use crate::store::{
     CreateUserError, EmailSend, NewSession, NewUser, PasswordReset, Rotation, RotationOutcome,
@@ -51,6 +52,16 @@ pub enum AuthError {
     SessionNotFound,
     #[error("too many failed attempts")]
     TooManyAttempts { retry_after: i64 },
+    /// TOTP is on and no code came: 401 at login, 400 on a signed-in route.
+    #[error("two-factor code required")]
+    CodeRequired { at_login: bool },
+    /// A wrong, replayed or used code: 401 at login, 400 on a signed-in route.
+    #[error("invalid two-factor code")]
+    InvalidCode { at_login: bool },
+    #[error("two-factor authentication already on")]
+    MfaAlreadyOn,
+    #[error("two-factor authentication off")]
+    MfaOff,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -183,15 +194,17 @@ pub async fn register(
     Ok(user)
 }
 
-/// Checks a username-or-email and password, then starts a new session. Each identifier has its
-/// own backoff: past the threshold of consecutive failures, attempts inside the window are
-/// refused before any password check.
+/// Checks a username-or-email and password (then, with TOTP on, the `otp` code), then starts a
+/// new session. Each identifier has its own backoff: past the threshold of consecutive failures,
+/// attempts inside the window are refused before any password check. The answers come in the
+/// contract's order: password, then verified email, then code.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     app: &App,
     caller: &Caller,
     identifier: &str,
     password: &str,
+    otp: Option<&str>,
 ) -> Result<TokenPair, AuthError> {
     let identifier = LoginIdentifier::parse(identifier);
     let login_key = app.limits.login_key(&identifier).map_err(anyhow::Error::from)?;
@@ -218,8 +231,8 @@ pub async fn login(
         .passwords
         .verify(password, record.as_ref().map(|r| &r.password_hash))
         .await?;
-    let (user, record_version) = match record {
-        Some(record) if matches => (record.user, (record.password_version, record.sessions_revoked_at)),
+    let record = match record {
+        Some(record) if matches => record,
         Some(record) => {
             let id = Some(record.user.id);
             audit::record(
@@ -242,6 +255,7 @@ pub async fn login(
             return Err(AuthError::BadCredentials);
         }
     };
+    let user = &record.user;
     if !user.is_verified {
         // The password was right: this identifier's failures end here.
         app.store.clear_login_attempts(&login_key).await?;
@@ -255,11 +269,13 @@ pub async fn login(
         );
         return Err(AuthError::EmailNotVerified);
     }
+    // A missing or wrong code leaves this attempt counted against the identifier's backoff.
+    let amr = mfa::check_second_factor(app, caller, Checkpoint::Login, &record, otp).await?;
     let session_id = Uuid::new_v4().simple().to_string();
     let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
     let refresh = app
         .tokens
-        .issue_refresh(user.id, &session_id, expires_at, &caller.issuer, now)?;
+        .issue_refresh(user.id, &session_id, amr, expires_at, &caller.issuer, now)?;
     // Only if the password and the sessions are still as this login read them: a reset or a
     // logout-all that committed during the password check wins, in the same write.
     let created = app
@@ -272,11 +288,12 @@ pub async fn login(
                 created_at: now,
                 expires_at,
                 precondition: SessionPrecondition {
-                    password_version: record_version.0,
-                    sessions_revoked_at: record_version.1,
+                    password_version: record.password_version,
+                    sessions_revoked_at: record.sessions_revoked_at,
                 },
                 user_agent: caller.user_agent.clone(),
                 source_ip: caller.source_ip.clone(),
+                amr,
             },
             &login_key,
         )
@@ -291,17 +308,11 @@ pub async fn login(
         );
         return Err(AuthError::BadCredentials);
     }
-    audit::record(
-        caller,
-        Event::LoginSucceeded,
-        Outcome::Success,
-        Some(user.id),
-        None,
-    );
+    audit::record_login(caller, user.id, amr);
     Ok(TokenPair {
         access_token: app
             .tokens
-            .issue_access(user.id, &session_id, &caller.issuer, now)?,
+            .issue_access(user.id, &session_id, amr, &caller.issuer, now)?,
         refresh_token: refresh.token,
     })
 }
@@ -334,6 +345,7 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
     let next = app.tokens.issue_refresh(
         claims.user_id,
         &claims.session_id,
+        claims.amr,
         claims.expires_at,
         &caller.issuer,
         now,
@@ -356,6 +368,7 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
                 access_token: app.tokens.issue_access(
                     claims.user_id,
                     &claims.session_id,
+                    claims.amr,
                     &caller.issuer,
                     now,
                 )?,

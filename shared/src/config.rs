@@ -76,6 +76,8 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     /// `JWT_AUDIENCE`: the `aud` of access tokens.
     pub jwt_audience: String,
+    /// `MFA_ISSUER`: the issuer name in `otpauth://` URIs (what an authenticator app shows).
+    pub mfa_issuer: String,
     /// `JWT_ALGORITHM`: the algorithm of new session keys.
     pub jwt_algorithm: Algorithm,
     /// Lambda only: `PUBLIC_KEYS`, the public keys of the deployment (keys::deployed); `None`
@@ -108,6 +110,7 @@ impl fmt::Debug for Config {
             .field("public_base_url", &self.public_base_url)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("mfa_issuer", &self.mfa_issuer)
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("keys_secret_prefix", &self.keys_secret_prefix)
             .field("keys_refresh_seconds", &self.keys_refresh_seconds)
@@ -232,6 +235,10 @@ impl Config {
         let jwt_audience = get("JWT_AUDIENCE")
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| "ucontact".into());
+        let mfa_issuer = get("MFA_ISSUER")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "UContact".into());
         let keys_secret_prefix = get("KEYS_SECRET_PREFIX")
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| DEFAULT_KEYS_SECRET_PREFIX.into());
@@ -291,6 +298,7 @@ impl Config {
                 public_base_url,
                 jwt_issuer,
                 jwt_audience,
+                mfa_issuer,
                 jwt_algorithm,
                 public_keys,
                 keys_secret_prefix,

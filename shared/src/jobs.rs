@@ -96,8 +96,24 @@ pub enum Job {
         old_email: String,
         new_email: String,
     },
+    /// A security notice to the user about their second factors ("two-factor authentication
+    /// was turned off", "a passkey was added"): never throttled.
+    SecurityNotice {
+        user_id: i64,
+        username: String,
+        email: String,
+        notice: SecurityNotice,
+    },
     /// What is left of a deleted user: sessions, contacts, abuse state.
     Purge { user_id: i64, abuse_keys: AbuseKeys },
+}
+
+/// Which security notice a [`Job::SecurityNotice`] sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityNotice {
+    TotpDisabled,
+    PasskeyAdded,
 }
 
 /// A job as the store keeps it.
@@ -175,6 +191,7 @@ impl Job {
             Job::PasswordReset { .. } => "password_reset",
             Job::EmailChangeLink { .. } => "email_change_link",
             Job::EmailChangedNotice { .. } => "email_changed_notice",
+            Job::SecurityNotice { .. } => "security_notice",
             Job::Purge { .. } => "purge",
         }
     }
@@ -329,6 +346,16 @@ async fn send_email_job(app: &App, job: &Job) -> Result<(), JobError> {
             let before = job_user(*user_id, username, old_email)?;
             let email = mail::email_changed_notice(&before, &Email::from_trusted(new_email.clone()));
             send(app, email).await
+        }
+        Job::SecurityNotice {
+            user_id,
+            username,
+            email,
+            notice,
+        } => {
+            // Like the email-change notice: never counted against nor held back by the throttle.
+            let user = job_user(*user_id, username, email)?;
+            send(app, mail::security_notice(&user, *notice)).await
         }
         Job::Purge { .. } => Err(anyhow!("a purge job sends no email").into()),
     }

@@ -1,7 +1,7 @@
 //! UContact's domain crate, shared by every Lambda function and by the local server.
 //!
 //! A request flows: transport (API Gateway event or local HTTP) → [`routes`] → a handler in
-//! [`handlers`] → a use case in [`auth`] → the [`store`] and [`mail`] ports → an adapter.
+//! [`handlers`] → a use case in [`auth`], [`account`], [`mfa`] or [`contacts`] → the [`store`] and [`mail`] ports → an adapter.
 //! Only [`http`], [`handlers`], [`routes`] and [`lambda`] know about HTTP; the use cases and ports
 //! speak in domain types ([`domain`]).
 
@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lambda;
 pub mod mail;
+pub mod mfa;
 pub mod openapi;
 pub mod password;
 pub mod password_policy;

@@ -31,6 +31,11 @@ pub enum Endpoint {
     DeleteAccount,
     ListSessions,
     RevokeSession,
+    MfaStatus,
+    TotpSetup,
+    TotpConfirm,
+    TotpDisable,
+    RecoveryCodes,
     Health,
     ListContacts,
     CreateContact,
@@ -52,7 +57,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 29] = [
+    pub const ALL: [Endpoint; 34] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -70,6 +75,11 @@ impl Endpoint {
         Endpoint::DeleteAccount,
         Endpoint::ListSessions,
         Endpoint::RevokeSession,
+        Endpoint::MfaStatus,
+        Endpoint::TotpSetup,
+        Endpoint::TotpConfirm,
+        Endpoint::TotpDisable,
+        Endpoint::RecoveryCodes,
         Endpoint::Health,
         Endpoint::ListContacts,
         Endpoint::CreateContact,
@@ -114,6 +124,11 @@ impl Endpoint {
                 Method::DELETE,
                 "/api/users/me/sessions/{session_id}",
             ),
+            Endpoint::MfaStatus => ("mfa-status", Method::GET, "/api/users/me/mfa"),
+            Endpoint::TotpSetup => ("totp-setup", Method::POST, "/api/users/me/mfa/totp"),
+            Endpoint::TotpConfirm => ("totp-confirm", Method::POST, "/api/users/me/mfa/totp/confirm"),
+            Endpoint::TotpDisable => ("totp-disable", Method::DELETE, "/api/users/me/mfa/totp"),
+            Endpoint::RecoveryCodes => ("recovery-codes", Method::POST, "/api/users/me/mfa/recovery-codes"),
             Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
             Endpoint::ListContacts => ("list-contacts", Method::GET, "/api/contacts"),
             Endpoint::CreateContact => ("create-contact", Method::POST, "/api/contacts"),
@@ -155,26 +170,35 @@ impl Endpoint {
             },
             // Only write a job: the worker looks the address up and mints the link.
             Endpoint::RequestEmail | Endpoint::ResetPassword => KeyNeeds::NONE,
-            // Mints sessions; keys the identifier's login backoff.
+            // Mints sessions; keys the identifier's login backoff; checks second factors.
             Endpoint::Login => KeyNeeds {
                 sign_session: true,
                 abuse_hash: true,
+                mfa: true,
                 ..KeyNeeds::NONE
             },
-            // Verifies the access token, checks the password (the username's backoff), mints the
-            // answer's pair.
+            // Verifies the access token, checks the password (the username's backoff) and the
+            // second factor, mints the answer's pair.
             Endpoint::ChangePassword => KeyNeeds {
                 sign_session: true,
                 verify: true,
                 abuse_hash: true,
+                mfa: true,
                 ..KeyNeeds::NONE
             },
-            // Verify the access token and check the password (the username's login backoff); the
-            // email-change link is minted by the worker's job; a deletion keys the abuse state
-            // its purge clears.
-            Endpoint::ChangeEmail | Endpoint::DeleteAccount => KeyNeeds {
+            // Verify the access token and check the password (the username's login backoff) and
+            // the second factor; the email-change link is minted by the worker's job; a deletion
+            // keys the abuse state its purge clears. The second-factor routes seal secrets and
+            // hash recovery codes.
+            Endpoint::ChangeEmail
+            | Endpoint::DeleteAccount
+            | Endpoint::TotpSetup
+            | Endpoint::TotpConfirm
+            | Endpoint::TotpDisable
+            | Endpoint::RecoveryCodes => KeyNeeds {
                 verify: true,
                 abuse_hash: true,
+                mfa: true,
                 ..KeyNeeds::NONE
             },
             // Verifies the refresh token, mints the next pair.
@@ -192,6 +216,7 @@ impl Endpoint {
             | Endpoint::Me
             | Endpoint::ListSessions
             | Endpoint::RevokeSession
+            | Endpoint::MfaStatus
             | Endpoint::ListContacts
             | Endpoint::CreateContact
             | Endpoint::GetContact
@@ -233,6 +258,11 @@ impl Endpoint {
             | Endpoint::ConfirmEmailChange
             | Endpoint::DeleteAccount
             | Endpoint::ListSessions
+            | Endpoint::MfaStatus
+            | Endpoint::TotpSetup
+            | Endpoint::TotpConfirm
+            | Endpoint::TotpDisable
+            | Endpoint::RecoveryCodes
             | Endpoint::ListContacts
             | Endpoint::GetContact
             | Endpoint::UpdateContact
@@ -277,6 +307,11 @@ impl Endpoint {
             Endpoint::DeleteAccount => run_handler(app, request, handlers::delete_account::handle).await,
             Endpoint::ListSessions => run_handler(app, request, handlers::list_sessions::handle).await,
             Endpoint::RevokeSession => run_handler(app, request, handlers::revoke_session::handle).await,
+            Endpoint::MfaStatus => run_handler(app, request, handlers::mfa_status::handle).await,
+            Endpoint::TotpSetup => run_handler(app, request, handlers::totp_setup::handle).await,
+            Endpoint::TotpConfirm => run_handler(app, request, handlers::totp_confirm::handle).await,
+            Endpoint::TotpDisable => run_handler(app, request, handlers::totp_disable::handle).await,
+            Endpoint::RecoveryCodes => run_handler(app, request, handlers::recovery_codes::handle).await,
             Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
             Endpoint::ListContacts => run_handler(app, request, handlers::list_contacts::handle).await,
             Endpoint::CreateContact => run_handler(app, request, handlers::create_contact::handle).await,

@@ -206,7 +206,7 @@ impl Limits {
 #[error("this function holds no abuse-state hash key (shared::routes key needs)")]
 pub struct NoHashKey;
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::{Config, TokenLifetimes};
-use crate::domain::{Email, UserId};
+use crate::domain::{Amr, Email, UserId};
 use crate::keys::{KeyMaterial, KeyRing, Purpose};
 
 /// What a token is for.
@@ -68,6 +68,10 @@ struct Claims {
     exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sid: Option<String>,
+    /// Session tokens: how the session signed in (RFC 8176); absent in tokens minted before
+    /// second factors, which were all password logins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    amr: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +83,10 @@ struct Claims {
     /// Email-change tokens: the pending change they confirm; a newer request replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     chg: Option<String>,
+}
+
+fn amr_claim(amr: Amr) -> Vec<String> {
+    amr.methods().iter().map(|m| (*m).to_owned()).collect()
 }
 
 /// A verified access token.
@@ -97,6 +105,8 @@ pub struct RefreshClaims {
     pub session_id: String,
     pub token_id: String,
     pub expires_at: i64,
+    /// How the session signed in: the next pair carries it on.
+    pub amr: Amr,
 }
 
 /// A verified email-verification token.
@@ -231,17 +241,19 @@ impl Tokens {
         }
     }
 
-    /// Issues an access token of the session `session_id`.
+    /// Issues an access token of the session `session_id`, signed in as `amr` says.
     pub fn issue_access(
         &self,
         user_id: UserId,
         session_id: &str,
+        amr: Amr,
         issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
         let exp = now.timestamp() + self.lifetimes.access;
         let mut claims = self.claims(TokenKind::Access, user_id, issuer, now, exp);
         claims.sid = Some(session_id.to_owned());
+        claims.amr = Some(amr_claim(amr));
         self.sign(claims)
     }
 
@@ -250,12 +262,14 @@ impl Tokens {
         &self,
         user_id: UserId,
         session_id: &str,
+        amr: Amr,
         expires_at: i64,
         issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<IssuedRefresh> {
         let mut claims = self.claims(TokenKind::Refresh, user_id, issuer, now, expires_at);
         claims.sid = Some(session_id.to_owned());
+        claims.amr = Some(amr_claim(amr));
         let token_id = claims.jti.clone();
         Ok(IssuedRefresh {
             token: self.sign(claims)?,
@@ -343,6 +357,10 @@ impl Tokens {
         Ok(RefreshClaims {
             user_id: user_id(&claims)?,
             session_id: claims.sid.clone().ok_or(InvalidToken)?,
+            amr: match &claims.amr {
+                None => Amr::Password,
+                Some(methods) => Amr::parse(&methods.join(" ")).ok_or(InvalidToken)?,
+            },
             token_id: claims.jti,
             expires_at: claims.exp,
         })
@@ -409,6 +427,7 @@ impl Tokens {
             iat: now.timestamp(),
             exp,
             sid: None,
+            amr: None,
             email: None,
             pwv: None,
             epoch: None,
@@ -585,7 +604,7 @@ mod tests {
 
     fn tokens_with(sets: &Sets, needs: KeyNeeds) -> Tokens {
         let config = Config::from_lookup(Deployment::Local, |_| None).unwrap();
-        let material = KeyMaterial::from_private(needs, &sets.session, &sets.link, None, None).unwrap();
+        let material = KeyMaterial::from_private(needs, &sets.session, &sets.link, None, None, None).unwrap();
         Tokens::new(
             &config,
             Arc::new(KeyRing::fixed(material)),
@@ -610,9 +629,9 @@ mod tests {
     fn each_kind_is_accepted_only_where_it_belongs() {
         let t = tokens(&sets());
         let now = Utc::now();
-        let access = t.issue_access(uid(1), "s1", ISSUER, now).unwrap();
+        let access = t.issue_access(uid(1), "s1", Amr::Password, ISSUER, now).unwrap();
         let refresh = t
-            .issue_refresh(uid(1), "s1", now.timestamp() + 60, ISSUER, now)
+            .issue_refresh(uid(1), "s1", Amr::Password, now.timestamp() + 60, ISSUER, now)
             .unwrap()
             .token;
         let verify = t
@@ -664,12 +683,12 @@ mod tests {
         for alg in Algorithm::ALL {
             let t = tokens(&sets_of(alg));
             let now = Utc::now();
-            let access = t.issue_access(uid(7), "s1", ISSUER, now).unwrap();
+            let access = t.issue_access(uid(7), "s1", Amr::Password, ISSUER, now).unwrap();
             assert_eq!(part(&access, 0)["alg"], alg.name());
             assert_eq!(part(&access, 0)["typ"], "JWT");
             assert!(t.verify_access(&access, ISSUER).is_ok(), "{alg}");
             let refresh = t
-                .issue_refresh(uid(7), "s1", now.timestamp() + 60, ISSUER, now)
+                .issue_refresh(uid(7), "s1", Amr::Password, now.timestamp() + 60, ISSUER, now)
                 .unwrap();
             assert!(t.verify_refresh(&refresh.token, ISSUER).is_ok(), "{alg}");
             let reset = t.issue_password_reset(uid(7), 0, ISSUER, now).unwrap();
@@ -683,7 +702,7 @@ mod tests {
         let sets = sets();
         let t = tokens(&sets);
         let now = Utc::now();
-        let access = t.issue_access(uid(7), "s1", ISSUER, now).unwrap();
+        let access = t.issue_access(uid(7), "s1", Amr::Password, ISSUER, now).unwrap();
         let header = part(&access, 0);
         assert_eq!(header["alg"], "EdDSA");
         assert_eq!(header["kid"], sets.session.keys[0].kid.as_str());
@@ -711,9 +730,13 @@ mod tests {
                 ..KeyNeeds::NONE
             },
         );
-        assert!(verifier.issue_access(uid(1), "s1", ISSUER, Utc::now()).is_err());
+        assert!(
+            verifier
+                .issue_access(uid(1), "s1", Amr::Password, ISSUER, Utc::now())
+                .is_err()
+        );
         let minted = tokens(&sets)
-            .issue_access(uid(1), "s1", ISSUER, Utc::now())
+            .issue_access(uid(1), "s1", Amr::Password, ISSUER, Utc::now())
             .unwrap();
         assert!(verifier.verify_access(&minted, ISSUER).is_ok());
         // A link minter cannot make a session token either.
@@ -724,7 +747,11 @@ mod tests {
                 ..KeyNeeds::NONE
             },
         );
-        assert!(link_only.issue_access(uid(1), "s1", ISSUER, Utc::now()).is_err());
+        assert!(
+            link_only
+                .issue_access(uid(1), "s1", Amr::Password, ISSUER, Utc::now())
+                .is_err()
+        );
         assert!(
             link_only
                 .issue_password_reset(uid(1), 0, ISSUER, Utc::now())
@@ -736,7 +763,9 @@ mod tests {
     fn expired_tokens_are_refused_without_leeway() {
         let t = tokens(&sets());
         let issued = Utc::now() - chrono::Duration::seconds(901);
-        let access = t.issue_access(uid(1), "s1", ISSUER, issued).unwrap();
+        let access = t
+            .issue_access(uid(1), "s1", Amr::Password, ISSUER, issued)
+            .unwrap();
         assert_eq!(t.verify_access(&access, ISSUER), Err(InvalidToken));
     }
 
@@ -750,14 +779,16 @@ mod tests {
     fn forgeries_are_refused(alg: Algorithm) {
         let sets = sets_of(alg);
         let t = tokens(&sets);
-        let access = t.issue_access(uid(1), "s1", ISSUER, Utc::now()).unwrap();
+        let access = t
+            .issue_access(uid(1), "s1", Amr::Password, ISSUER, Utc::now())
+            .unwrap();
         let parts: Vec<&str> = access.split('.').collect();
         let header = |json: serde_json::Value| URL_SAFE_NO_PAD.encode(json.to_string());
         let kid = sets.session.keys[0].kid.clone();
 
         // Signed with a key nobody published.
         let other = tokens(&sets_of(alg))
-            .issue_access(uid(1), "s1", ISSUER, Utc::now())
+            .issue_access(uid(1), "s1", Amr::Password, ISSUER, Utc::now())
             .unwrap();
         assert_eq!(t.verify_access(&other, ISSUER), Err(InvalidToken), "{alg}");
 
@@ -878,6 +909,7 @@ mod tests {
                     &self.0.link,
                     None,
                     None,
+                    None,
                 )?)
             }
         }
@@ -887,7 +919,9 @@ mod tests {
             .unwrap();
         let config = Config::from_lookup(Deployment::Local, |_| None).unwrap();
         let t = Tokens::new(&config, Arc::new(ring), Arc::new(crate::clock::SystemClock));
-        let access = t.issue_access(uid(4), "s1", ISSUER, Utc::now()).unwrap();
+        let access = t
+            .issue_access(uid(4), "s1", Amr::Password, ISSUER, Utc::now())
+            .unwrap();
         assert!(t.verify_access(&access, ISSUER).is_ok());
         assert!(t.verify_access(&access, ISSUER).is_ok(), "remembered");
         store.1.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -911,11 +945,15 @@ mod tests {
         let clock = Arc::new(ManualClock(std::sync::Mutex::new(Utc::now())));
         let config = Config::from_lookup(Deployment::Local, |_| None).unwrap();
         let material =
-            KeyMaterial::from_private(KeyNeeds::ALL, &sets.session, &sets.link, None, None).unwrap();
+            KeyMaterial::from_private(KeyNeeds::ALL, &sets.session, &sets.link, None, None, None).unwrap();
         let t = Tokens::new(&config, Arc::new(KeyRing::fixed(material)), clock.clone());
         let issued = clock.now();
-        let access = t.issue_access(uid(3), "s1", ISSUER, issued).unwrap();
-        let unseen = t.issue_access(uid(3), "s1", ISSUER, issued).unwrap();
+        let access = t
+            .issue_access(uid(3), "s1", Amr::Password, ISSUER, issued)
+            .unwrap();
+        let unseen = t
+            .issue_access(uid(3), "s1", Amr::Password, ISSUER, issued)
+            .unwrap();
         assert!(t.verify_access(&access, ISSUER).is_ok());
         assert!(t.verify_access(&access, ISSUER).is_ok(), "the remembered answer");
         // Another issuer, or one byte more, is not the remembered token.

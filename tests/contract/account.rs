@@ -331,10 +331,13 @@ fn assert_session_shape(session: &Value) {
             "expires_at",
             "user_agent",
             "source_ip",
+            "amr",
             "current"
         ]),
         "{session}"
     );
+    // These tests log in with a password only (tests/contract/mfa.rs covers the others).
+    assert_eq!(session["amr"], json!(["pwd"]), "{session}");
     assert!(
         session["id"].as_str().is_some_and(|id| !id.is_empty()),
         "{session}"

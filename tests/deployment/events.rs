@@ -23,7 +23,7 @@ use shared::routes::{Endpoint, resolve};
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 29] = [
+const EXPECTED: [(&str, u16, &str); 34] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -51,6 +51,11 @@ const EXPECTED: [(&str, u16, &str); 29] = [
     ("delete-account", 401, "Could not validate credentials"),
     ("list-sessions", 401, "Could not validate credentials"),
     ("revoke-session", 401, "Could not validate credentials"),
+    ("mfa-status", 401, "Could not validate credentials"),
+    ("totp-setup", 401, "Could not validate credentials"),
+    ("totp-confirm", 401, "Could not validate credentials"),
+    ("totp-disable", 401, "Could not validate credentials"),
+    ("recovery-codes", 401, "Could not validate credentials"),
     // With a real access token of the registered user (see `CONTACTS_PATH`).
     ("create-contact", 201, r#""email":"jane@example.com""#),
     ("list-contacts", 200, r#""email":"jane@example.com""#),
@@ -210,6 +215,7 @@ async fn every_event_goes_through_its_handler() {
                 .issue_access(
                     user_id,
                     EVENTS_SESSION,
+                    shared::domain::Amr::Password,
                     &shared::http::issuer(&app, &request),
                     app.clock.now(),
                 )

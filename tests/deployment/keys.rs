@@ -24,7 +24,8 @@ const SESSION: &str = "SessionSigningKeys";
 const LINK: &str = "LinkSigningKeys";
 const VERIFICATION: &str = "VerificationKeys";
 const ABUSE: &str = "AbuseHashKey";
-const SECRETS: [&str; 4] = [SESSION, LINK, VERIFICATION, ABUSE];
+const MFA: &str = "MfaKey";
+const SECRETS: [&str; 5] = [SESSION, LINK, VERIFICATION, ABUSE, MFA];
 
 /// The secrets a function with these needs must reach, and no others.
 fn secrets_of(needs: KeyNeeds) -> BTreeSet<&'static str> {
@@ -32,6 +33,7 @@ fn secrets_of(needs: KeyNeeds) -> BTreeSet<&'static str> {
         (needs.sign_session, SESSION),
         (needs.sign_link, LINK),
         (needs.abuse_hash, ABUSE),
+        (needs.mfa, MFA),
     ]
     .into_iter()
     .filter_map(|(needed, secret)| needed.then_some(secret))
@@ -165,7 +167,25 @@ fn only_minting_functions_reach_a_private_key_set() {
             "change-password",
             "change-email",
             "delete-account",
+            "totp-setup",
+            "totp-confirm",
+            "totp-disable",
+            "recovery-codes",
             "worker",
+        ])
+    );
+    // The key of TOTP secrets and recovery codes: only where a code is checked or stored.
+    assert_eq!(
+        holders(MFA),
+        BTreeSet::from([
+            "login",
+            "change-password",
+            "change-email",
+            "delete-account",
+            "totp-setup",
+            "totp-confirm",
+            "totp-disable",
+            "recovery-codes",
         ])
     );
     for never in [
@@ -185,6 +205,11 @@ fn only_minting_functions_reach_a_private_key_set() {
         "change-email",
         "list-sessions",
         "revoke-session",
+        "mfa-status",
+        "totp-setup",
+        "totp-confirm",
+        "totp-disable",
+        "recovery-codes",
     ] {
         assert!(
             !holders(SESSION).contains(never) && !holders(LINK).contains(never),

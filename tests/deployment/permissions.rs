@@ -21,7 +21,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 31] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 36] = [
     // Every email is a job (PutItem in the change's transaction) that the worker sends.
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
     // The session's transaction checks the user is as read (ConditionCheckItem).
@@ -58,6 +58,16 @@ const EXPECTED: [(&str, u64, &[&str], bool); 31] = [
     // Reads the user beside the token's session (an ended one is refused), then revokes the
     // target session.
     ("revoke-session",      SMALLEST_MB, &["BatchGetItem", "UpdateItem"], false),
+    // Second factors: the state lives on the profile. The status reads it beside the token's
+    // session; setup checks the password (bcrypt; login backoff) and records the pending secret;
+    // confirm checks a code (login backoff) and turns TOTP on over the three copies of the user;
+    // disable checks the password and a code and turns it off over the three copies, writing the
+    // notice's job; recovery-codes checks both and replaces the codes' hashes.
+    ("mfa-status",          SMALLEST_MB, &["BatchGetItem", "GetItem"], false),
+    ("totp-setup",          ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"], false),
+    ("totp-confirm",        SMALLEST_MB, &["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"], false),
+    ("totp-disable",        ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
+    ("recovery-codes",      ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"], false),
     // Contacts live in the user's partition: listing and birthdays are one Query each, beside a
     // read of the user (a deleted user's token reads nothing).
     ("list-contacts",       SMALLEST_MB, &["GetItem", "Query"], false),

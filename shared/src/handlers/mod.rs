@@ -20,8 +20,10 @@ pub mod login;
 pub mod logout;
 pub mod logout_all;
 pub mod me;
+pub mod mfa_status;
 pub mod openapi;
 pub mod openid_configuration;
+pub mod recovery_codes;
 pub mod refresh_token;
 pub mod register;
 pub mod request_email;
@@ -29,6 +31,9 @@ pub mod reset_password;
 pub mod reset_password_form;
 pub mod revoke_session;
 pub mod set_password;
+pub mod totp_confirm;
+pub mod totp_disable;
+pub mod totp_setup;
 pub mod upcoming_birthdays;
 pub mod update_contact;
 
@@ -100,6 +105,41 @@ impl From<TokenPair> for TokensOut {
             refresh_token: pair.refresh_token,
             token_type: "bearer",
         }
+    }
+}
+
+/// Recovery codes, shown once.
+#[derive(Serialize, ToSchema)]
+#[schema(as = RecoveryCodes, example = json!({"recovery_codes": [
+    "k3vq-7hxm-2pza", "w9rt-c4ne-y6db", "..."
+]}))]
+pub struct RecoveryCodesOut {
+    /// Ten codes; each works once in place of a TOTP code.
+    pub recovery_codes: Vec<String>,
+}
+
+impl From<Vec<String>> for RecoveryCodesOut {
+    fn from(recovery_codes: Vec<String>) -> Self {
+        Self { recovery_codes }
+    }
+}
+
+/// The `{password, code}` body of the routes that change second factors. A `code` is required
+/// (an empty one is the 400 "code required" of the use case, not a 422).
+pub fn password_and_code(request: &Request) -> Result<(String, Option<String>), ApiError> {
+    let body = JsonBody::parse(request)?;
+    let mut fields = body.fields();
+    let password = fields.string("password");
+    let code = fields.optional("code", |s| Ok(s.to_owned()));
+    fields.finish()?;
+    Ok((present(password)?, present(code)?))
+}
+
+/// The proof of a `{password, code}` body.
+pub fn proof<'a>(password: &'a str, code: &'a Option<String>) -> crate::account::Proof<'a> {
+    crate::account::Proof {
+        password,
+        code: code.as_deref(),
     }
 }
 

@@ -41,6 +41,10 @@ pub mod detail {
     pub const INCORRECT_PASSWORD: &str = "Incorrect password";
     pub const INVALID_EMAIL_CHANGE: &str = "Invalid or expired email change token";
     pub const SESSION_NOT_FOUND: &str = "Session not found";
+    pub const CODE_REQUIRED: &str = "Two-factor code required";
+    pub const INVALID_CODE: &str = "Invalid two-factor code";
+    pub const MFA_ALREADY_ON: &str = "Two-factor authentication is already on";
+    pub const MFA_OFF: &str = "Two-factor authentication is off";
 }
 
 /// One entry of a FastAPI-shaped 422 body.
@@ -241,6 +245,12 @@ impl From<AuthError> for ApiError {
                 detail: detail::SESSION_NOT_FOUND,
             },
             AuthError::TooManyAttempts { retry_after } => ApiError::TooManyAttempts { retry_after },
+            AuthError::CodeRequired { at_login: true } => ApiError::Unauthorized(detail::CODE_REQUIRED),
+            AuthError::CodeRequired { at_login: false } => ApiError::bad_request(detail::CODE_REQUIRED),
+            AuthError::InvalidCode { at_login: true } => ApiError::Unauthorized(detail::INVALID_CODE),
+            AuthError::InvalidCode { at_login: false } => ApiError::bad_request(detail::INVALID_CODE),
+            AuthError::MfaAlreadyOn => ApiError::conflict(detail::MFA_ALREADY_ON),
+            AuthError::MfaOff => ApiError::conflict(detail::MFA_OFF),
             AuthError::Store(e) => e.into(),
             AuthError::Unexpected(cause) => ApiError::Unexpected(cause),
         }

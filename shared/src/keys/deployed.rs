@@ -72,7 +72,7 @@ impl KeyStore for DeployedKeyStore {
         let mut material = if needs.secret() {
             let secrets = self.secrets.as_ref().ok_or_else(|| {
                 KeyStoreError::Unavailable(anyhow::anyhow!(
-                    "this function needs a private key or the abuse-state hash key, but is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
+                    "this function needs a private key, the abuse-state hash key or the second-factor key, but is built without the Secrets Manager key store (cargo feature `secrets-manager`)"
                 ))
             })?;
             secrets
@@ -130,6 +130,7 @@ mod tests {
                 &self.0,
                 &PrivateKeySet::default(),
                 Some(&PublicKeySets::default()),
+                None,
                 None,
             )?)
         }

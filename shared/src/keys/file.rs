@@ -4,6 +4,7 @@
 //! - `session.json`, `link.json`: each purpose's private key set (the public halves are derived
 //!   from them: the local process runs every route).
 //! - `abuse_hash_key`: the key of abuse-state hashes.
+//! - `mfa_key`: the key that seals TOTP secrets and keys recovery-code hashes.
 //!
 //! A first start creates each file only if it is absent (a hard link of a fully written temporary
 //! file), so two processes starting together agree on one key; a rotation replaces a set by an
@@ -17,7 +18,7 @@ use async_trait::async_trait;
 
 use super::{
     Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets,
-    Purpose, RotationReport, abuse_hash_key, generate_abuse_hash_key, rotate_sets,
+    Purpose, RotationReport, abuse_hash_key, generate_abuse_hash_key, generate_mfa_key, mfa_key, rotate_sets,
 };
 use crate::config::TokenLifetimes;
 
@@ -137,6 +138,10 @@ impl FileKeyStore {
     fn read_abuse_hash_key(&self) -> Result<String, KeyStoreError> {
         self.read_or_create(&self.dir.join("abuse_hash_key"), || Ok(generate_abuse_hash_key()))
     }
+
+    fn read_mfa_key(&self) -> Result<String, KeyStoreError> {
+        self.read_or_create(&self.dir.join("mfa_key"), || Ok(generate_mfa_key()))
+    }
 }
 
 fn unix_now() -> i64 {
@@ -162,7 +167,14 @@ impl KeyStore for FileKeyStore {
             } else {
                 None
             };
-            Ok(KeyMaterial::from_private(needs, &session, &link, None, abuse)?)
+            let mfa = if needs.mfa {
+                Some(mfa_key(&store.read_mfa_key()?)?)
+            } else {
+                None
+            };
+            Ok(KeyMaterial::from_private(
+                needs, &session, &link, None, abuse, mfa,
+            )?)
         })
         .await
         .map_err(|e| KeyStoreError::Unavailable(e.into()))?
@@ -234,7 +246,7 @@ mod tests {
         // A second load (a restart) finds the same key.
         assert_eq!(session_kid(&store.load(KeyNeeds::ALL).await.unwrap()), kid);
         #[cfg(unix)]
-        for file in ["session.json", "link.json", "abuse_hash_key"] {
+        for file in ["session.json", "link.json", "abuse_hash_key", "mfa_key"] {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(dir.join("keys").join(file))
                 .unwrap()

@@ -75,14 +75,16 @@ impl Purpose {
 }
 
 /// What one function takes from the key store at cold start: the private sets of the purposes it
-/// mints, the public sets if it verifies any token, and the abuse-state hash key if it keys
-/// backoff or throttle state. Nothing else is read, and its role can read nothing else.
+/// mints, the public sets if it verifies any token, the abuse-state hash key if it keys
+/// backoff or throttle state, and the second-factor key if it checks or stores TOTP secrets or
+/// recovery codes. Nothing else is read, and its role can read nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct KeyNeeds {
     pub sign_session: bool,
     pub sign_link: bool,
     pub verify: bool,
     pub abuse_hash: bool,
+    pub mfa: bool,
 }
 
 impl KeyNeeds {
@@ -92,18 +94,20 @@ impl KeyNeeds {
         sign_link: true,
         verify: true,
         abuse_hash: true,
+        mfa: true,
     };
     pub const NONE: KeyNeeds = KeyNeeds {
         sign_session: false,
         sign_link: false,
         verify: false,
         abuse_hash: false,
+        mfa: false,
     };
 
-    /// Whether these needs include a secret (a private set or the abuse-state hash key): what
-    /// only the key store can give. Public keys travel with a deployment.
+    /// Whether these needs include a secret (a private set, the abuse-state hash key, the
+    /// second-factor key): what only the key store can give. Public keys travel with a deployment.
     pub const fn secret(self) -> bool {
-        self.sign_session || self.sign_link || self.abuse_hash
+        self.sign_session || self.sign_link || self.abuse_hash || self.mfa
     }
 }
 
@@ -455,6 +459,8 @@ pub struct KeyMaterial {
     pub verifying: VerifyingKeys,
     /// The HMAC key of abuse-state hashes.
     pub abuse_hash: Option<SecretBox<[u8]>>,
+    /// The key that seals TOTP secrets and keys recovery-code hashes (32 bytes).
+    pub mfa: Option<SecretBox<[u8]>>,
 }
 
 impl KeyMaterial {
@@ -479,6 +485,7 @@ impl KeyMaterial {
         link: &PrivateKeySet,
         public: Option<&PublicKeySets>,
         abuse_hash: Option<SecretBox<[u8]>>,
+        mfa: Option<SecretBox<[u8]>>,
     ) -> Result<Self, MalformedKeys> {
         let derived;
         let public = match public {
@@ -500,6 +507,7 @@ impl KeyMaterial {
                 VerifyingKeys::default()
             },
             abuse_hash: if needs.abuse_hash { abuse_hash } else { None },
+            mfa: if needs.mfa { mfa } else { None },
         })
     }
 }
@@ -683,6 +691,23 @@ pub fn generate_abuse_hash_key() -> String {
     let mut bytes = [0u8; 48];
     rand::fill(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The second-factor key from stored text (at least 32 bytes of random text; Secrets Manager
+/// generates it deployed). [`crate::mfa`] derives its sealing and hashing keys from it.
+pub fn mfa_key(text: &str) -> Result<SecretBox<[u8]>, MalformedKeys> {
+    let text = text.trim();
+    if text.len() < 32 {
+        return Err(MalformedKeys(
+            "the second-factor key is shorter than 32 bytes".into(),
+        ));
+    }
+    Ok(SecretBox::new(text.as_bytes().to_vec().into_boxed_slice()))
+}
+
+/// A fresh second-factor key, as text.
+pub fn generate_mfa_key() -> String {
+    generate_abuse_hash_key()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The AWS key store: four Secrets Manager secrets under one prefix (`KEYS_SECRET_PREFIX`).
+//! The AWS key store: five Secrets Manager secrets under one prefix (`KEYS_SECRET_PREFIX`).
 //!
 //! | secret | holds | read by |
 //! |---|---|---|
@@ -6,6 +6,7 @@
 //! | `<prefix>/link-signing` | the link keys' private set | `register`, `request-email`, `reset-password` |
 //! | `<prefix>/verification` | both purposes' public sets | the local server and `keys public` (deployed functions get them from `PUBLIC_KEYS`, [`super::deployed`]) |
 //! | `<prefix>/abuse-hash` | the abuse-state hash key | the functions that key backoff or throttle state |
+//! | `<prefix>/mfa` | the key that seals TOTP secrets and keys recovery-code hashes | the functions that check or store second factors |
 //!
 //! template.yaml creates them and gives each function's role `secretsmanager:GetSecretValue` on
 //! exactly the ones its route's [`KeyNeeds`] names (tests/deployment proves it). Only the
@@ -19,7 +20,7 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use super::{
     Algorithm, KeyMaterial, KeyNeeds, KeyStore, KeyStoreError, MalformedKeys, PrivateKeySet, PublicKeySets,
-    Purpose, RotationReport, abuse_hash_key, generate_abuse_hash_key, rotate_sets,
+    Purpose, RotationReport, abuse_hash_key, generate_abuse_hash_key, generate_mfa_key, mfa_key, rotate_sets,
 };
 use crate::config::TokenLifetimes;
 
@@ -44,6 +45,7 @@ fn set_secret(purpose: Purpose) -> &'static str {
 
 const VERIFICATION: &str = "verification";
 const ABUSE_HASH: &str = "abuse-hash";
+const MFA: &str = "mfa";
 
 fn unavailable(e: impl Into<anyhow::Error>, what: String) -> KeyStoreError {
     KeyStoreError::Unavailable(e.into().context(what))
@@ -149,6 +151,9 @@ impl SecretsManagerKeyStore {
         if self.read(ABUSE_HASH).await?.is_none() {
             self.write(ABUSE_HASH, generate_abuse_hash_key()).await?;
         }
+        if self.read(MFA).await?.is_none() {
+            self.write(MFA, generate_mfa_key()).await?;
+        }
         Ok(())
     }
 }
@@ -157,7 +162,7 @@ impl SecretsManagerKeyStore {
 impl KeyStore for SecretsManagerKeyStore {
     async fn load(&self, needs: KeyNeeds) -> Result<KeyMaterial, KeyStoreError> {
         // Only what this function needs, and all of it at once: one round trip of latency.
-        let (session, link, public, abuse) = tokio::join!(
+        let (session, link, public, abuse, mfa) = tokio::join!(
             async {
                 match needs.sign_session {
                     true => self.read_set(Purpose::Session).await.map(Some),
@@ -188,8 +193,20 @@ impl KeyStore for SecretsManagerKeyStore {
                     false => Ok(None),
                 }
             },
+            async {
+                match needs.mfa {
+                    true => match self.read(MFA).await? {
+                        Some(text) => Ok(Some(mfa_key(&text)?)),
+                        None => Err(unavailable(
+                            anyhow::anyhow!("no such secret"),
+                            format!("the second-factor key {} is missing", self.name(MFA)),
+                        )),
+                    },
+                    false => Ok(None),
+                }
+            },
         );
-        let (session, link, public, abuse) = (session?, link?, public?, abuse?);
+        let (session, link, public, abuse, mfa) = (session?, link?, public?, abuse?, mfa?);
         for (purpose, set) in [(Purpose::Session, &session), (Purpose::Link, &link)] {
             if set.as_ref().is_some_and(|set| set.keys.is_empty()) {
                 tracing::error!(
@@ -205,6 +222,7 @@ impl KeyStore for SecretsManagerKeyStore {
             &link.unwrap_or_default(),
             Some(&public),
             abuse,
+            mfa,
         )?)
     }
 

@@ -101,20 +101,41 @@ pub fn email_change_email(user: &User, to: &Email, link: String) -> OutgoingEmai
 
 /// The notice to the old address after the account's email moved.
 pub fn email_changed_notice(before: &User, new_email: &Email) -> OutgoingEmail {
-    let name = before.username.as_str();
     let intro = format!(
         "The email address of your UContact account is now {new_email}, and every session was signed out.",
         new_email = new_email.as_str()
     );
+    plain_notice(before, "Your email address was changed", &intro)
+}
+
+/// A notice about the account's second factors.
+pub fn security_notice(user: &User, notice: crate::jobs::SecurityNotice) -> OutgoingEmail {
+    use crate::jobs::SecurityNotice;
+    let (subject, intro) = match notice {
+        SecurityNotice::TotpDisabled => (
+            "Two-factor authentication was turned off",
+            "Two-factor authentication was turned off for your UContact account: signing in now takes only your password.",
+        ),
+        SecurityNotice::PasskeyAdded => (
+            "A passkey was added to your account",
+            "A passkey was added to your UContact account: it can now sign in without your password.",
+        ),
+    };
+    plain_notice(user, subject, intro)
+}
+
+/// A notice without a link, in plain text and HTML.
+fn plain_notice(user: &User, subject: &str, intro: &str) -> OutgoingEmail {
+    let name = user.username.as_str();
     let footer = "If you did not do this, reset your password and contact support.";
     OutgoingEmail {
-        to: before.email.with_ascii_domain(),
-        subject: "Your email address was changed".into(),
+        to: user.email.with_ascii_domain(),
+        subject: subject.into(),
         text: format!("Hello {name},\n\n{intro}\n\n{footer}\n"),
         html: format!(
             "<!DOCTYPE html>\n<html><body>\n<p>Hello {name},</p>\n<p>{intro}</p>\n<p>{footer}</p>\n</body></html>\n",
             name = encode_text(name),
-            intro = encode_text(&intro),
+            intro = encode_text(intro),
             footer = encode_text(footer),
         ),
     }

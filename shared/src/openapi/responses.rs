@@ -125,6 +125,25 @@ detail_answer!(
 );
 
 detail_answer!(
+    /// 400 of the account routes that take a second factor while it is on.
+    SecondFactor, 400,
+    "Two-factor authentication is on and no code came, or the code is wrong, used or replayed (counted against the login backoff)",
+    [("required", detail::CODE_REQUIRED), ("invalid", detail::INVALID_CODE)], []
+);
+
+detail_answer!(
+    /// 409 of the routes that turn TOTP on.
+    MfaAlreadyOn, 409, "Two-factor authentication is on already",
+    [("on", detail::MFA_ALREADY_ON)], []
+);
+
+detail_answer!(
+    /// 409 of the routes that need TOTP on.
+    MfaOff, 409, "Two-factor authentication is off",
+    [("off", detail::MFA_OFF)], []
+);
+
+detail_answer!(
     /// 404 of the contacts routes with an id.
     ContactNotFound, 404, "No contact of this user has this id",
     [("not found", detail::CONTACT_NOT_FOUND)], []

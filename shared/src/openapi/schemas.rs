@@ -82,6 +82,9 @@ pub struct LoginForm {
     /// Accepted and ignored.
     #[schema(nullable = false, format = Password)]
     pub client_secret: Option<String>,
+    /// With two-factor authentication on: a TOTP code (6 digits) or an unused recovery code.
+    #[schema(nullable = false, example = "123456")]
+    pub otp: Option<String>,
 }
 
 /// The body of `refresh-token` and `logout`.
@@ -121,6 +124,10 @@ pub struct ChangePasswordIn {
     /// 8–128 characters, not a common password, not the username or the email's local part.
     #[schema(min_length = 8, max_length = 128, format = Password)]
     pub new_password: String,
+    /// With two-factor authentication on: a TOTP code (6 digits) or an unused recovery code
+    /// (a wrong one counts against the username's login backoff). Ignored otherwise.
+    #[schema(nullable = false, example = "123456")]
+    pub code: Option<String>,
 }
 
 /// The body of `change-email`.
@@ -134,6 +141,10 @@ pub struct ChangeEmailIn {
     /// The password now; a wrong one counts against the username's login backoff.
     #[schema(format = Password)]
     pub password: String,
+    /// With two-factor authentication on: a TOTP code (6 digits) or an unused recovery code
+    /// (a wrong one counts against the username's login backoff). Ignored otherwise.
+    #[schema(nullable = false, example = "123456")]
+    pub code: Option<String>,
 }
 
 /// The body of `delete-account`.
@@ -143,6 +154,39 @@ pub struct PasswordIn {
     /// The password now; a wrong one counts against the username's login backoff.
     #[schema(format = Password)]
     pub password: String,
+    /// With two-factor authentication on: a TOTP code (6 digits) or an unused recovery code
+    /// (a wrong one counts against the username's login backoff). Ignored otherwise.
+    #[schema(nullable = false, example = "123456")]
+    pub code: Option<String>,
+}
+
+/// The body of `totp-setup`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"password": "correct-horse-battery"}))]
+pub struct TotpSetupIn {
+    /// The password now; a wrong one counts against the username's login backoff.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// The body of `totp-confirm`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"code": "123456"}))]
+pub struct TotpConfirmIn {
+    /// A code of the pending secret (6 digits; a wrong one counts against the username's login
+    /// backoff).
+    pub code: String,
+}
+
+/// The body of `totp-disable` and `recovery-codes`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"password": "correct-horse-battery", "code": "123456"}))]
+pub struct PasswordAndCodeIn {
+    /// The password now; a wrong one counts against the username's login backoff.
+    #[schema(format = Password)]
+    pub password: String,
+    /// A TOTP code or an unused recovery code (a wrong one counts against the backoff too).
+    pub code: String,
 }
 
 /// The body of `create-contact` and `update-contact`.

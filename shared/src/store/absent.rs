@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::mfa::{FactorUse, MfaState, MfaStore, SetupOutcome, TotpDisabling, TotpEnabling};
 use super::{
     AbuseKeys, ContactStore, ContactWriteError, CreateUserError, EmailChange, EmailChangeOutcome, NewSession,
     NewUser, PasswordChange, PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionEnd,
@@ -201,6 +202,33 @@ impl ContactStore for AbsentStore {
 
     async fn delete_contact(&self, _user_id: UserId, _id: ContactId) -> Result<Contact, ContactWriteError> {
         Err(absent().into())
+    }
+}
+
+#[async_trait]
+impl MfaStore for AbsentStore {
+    async fn mfa_state(&self, _user_id: UserId) -> Result<Option<MfaState>, StoreError> {
+        Err(absent())
+    }
+
+    async fn begin_totp_setup(&self, _user_id: UserId, _sealed: &str) -> Result<SetupOutcome, StoreError> {
+        Err(absent())
+    }
+
+    async fn enable_totp(&self, _enabling: &TotpEnabling) -> Result<bool, StoreError> {
+        Err(absent())
+    }
+
+    async fn disable_totp(&self, _disabling: &TotpDisabling) -> Result<bool, StoreError> {
+        Err(absent())
+    }
+
+    async fn replace_recovery_codes(&self, _user_id: UserId, _hashes: &[String]) -> Result<bool, StoreError> {
+        Err(absent())
+    }
+
+    async fn use_factor(&self, _user_id: UserId, _factor: &FactorUse) -> Result<bool, StoreError> {
+        Err(absent())
     }
 }
 

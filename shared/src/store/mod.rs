@@ -5,6 +5,7 @@
 pub mod absent;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+pub mod mfa;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Contact, ContactId, ContactInput, Email, PasswordHash, User, UserId, UserRecord, Username,
+    Amr, Contact, ContactId, ContactInput, Email, PasswordHash, User, UserId, UserRecord, Username,
 };
 use crate::jobs::JobRecord;
 use crate::throttle::{EmailThrottle, Gate, LoginBackoff, SendState};
@@ -85,6 +86,8 @@ pub struct NewSession {
     /// Where the login came from, as the transport saw it (shown in the user's session list).
     pub user_agent: Option<String>,
     pub source_ip: Option<String>,
+    /// How the login signed in (shown in the list; its tokens carry it as `amr`).
+    pub amr: Amr,
 }
 
 /// A live session, as its user sees it in their list.
@@ -98,6 +101,7 @@ pub struct SessionInfo {
     pub expires_at: i64,
     pub user_agent: Option<String>,
     pub source_ip: Option<String>,
+    pub amr: Amr,
 }
 
 /// A password change by the signed-in user: the new hash, and the session of the pair the change

@@ -13,7 +13,7 @@ use super::{
     DynamoStore, Item, Outcome, conditional, email_key, login_attempts_key, n, profile_key, read_bool,
     read_number, read_string, s, session_key, unavailable_or_unexpected,
 };
-use crate::domain::UserId;
+use crate::domain::{Amr, UserId};
 use crate::jobs::JobRecord;
 use crate::store::{EmailChange, EmailChangeOutcome, PasswordChange, SessionInfo, StoreError};
 
@@ -43,6 +43,11 @@ pub(super) fn live_session(item: &Item, epoch: i64, now: i64) -> anyhow::Result<
             expires_at: read_number(item, "expires_at")?,
             user_agent: read_string(item, "user_agent").ok(),
             source_ip: read_string(item, "source_ip").ok(),
+            // Sessions created before second factors were password logins.
+            amr: match read_string(item, "amr") {
+                Ok(amr) => Amr::parse(&amr).ok_or_else(|| anyhow!("unknown amr {amr:?}"))?,
+                Err(_) => Amr::Password,
+            },
         },
     )))
 }
@@ -170,7 +175,9 @@ impl DynamoStore {
         let mut after = before.clone();
         after.email = new_email.clone();
         after.is_verified = true;
-        let mut guard = user_attributes(&after, &record.password_hash, version, epoch);
+        // The new guard copies the second-factor flag as read: the profile's condition below
+        // makes sure it has not moved since.
+        let mut guard = user_attributes(&after, &record.password_hash, version, epoch, record.totp);
         guard.extend(email_key(&new_email.key()));
         let values = HashMap::from([
             (":email".to_owned(), s(new_email.as_str())),
@@ -199,8 +206,15 @@ impl DynamoStore {
             self.update(
                 profile_key(user_id),
                 &format!("{expression} REMOVE email_change"),
-                "sessions_revoked_at = :expected AND email_change = :change AND email_key = :old_key \
-                 AND password_version = :pv",
+                &format!(
+                    "sessions_revoked_at = :expected AND email_change = :change AND email_key = :old_key \
+                     AND password_version = :pv AND {}",
+                    if record.totp {
+                        "totp = :true"
+                    } else {
+                        "NOT totp = :true"
+                    }
+                ),
                 profile_values,
             )?,
             self.update(

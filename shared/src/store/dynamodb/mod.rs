@@ -2,7 +2,7 @@
 //!
 //! | item | PK | SK |
 //! |---|---|---|
-//! | user (profile) | `USER#<id>` | `PROFILE` |
+//! | user (profile; with its second-factor state, [`mfa`]) | `USER#<id>` | `PROFILE` |
 //! | username guard, a full copy of the user | `USERNAME#<username key>` | `USERNAME` |
 //! | email guard, a full copy of the user | `EMAIL#<email key>` | `EMAIL` |
 //! | session (one login's refresh-token family) | `USER#<id>` | `SESSION#<session id>` |
@@ -35,7 +35,7 @@
 //! Files: this one holds the table, keys and shared write helpers; [`users`] the users and
 //! sessions, [`account`] the signed-in user's self-service (session list, password and email
 //! changes), [`liveness`] whether an access token's session is still live, [`purge`] the
-//! deletion, [`jobs`] the background jobs, [`abuse`] the backoff and send-count state, [`contacts`]
+//! deletion, [`mfa`] second factors, [`jobs`] the background jobs, [`abuse`] the backoff and send-count state, [`contacts`]
 //! the contacts.
 
 use std::collections::HashMap;
@@ -69,6 +69,7 @@ mod account;
 mod contacts;
 pub mod jobs;
 mod liveness;
+mod mfa;
 mod purge;
 mod users;
 

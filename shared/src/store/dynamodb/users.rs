@@ -34,6 +34,7 @@ pub(super) fn user_attributes(
     hash: &PasswordHash,
     password_version: i64,
     sessions_revoked_at: i64,
+    totp: bool,
 ) -> Item {
     let mut item = HashMap::from([
         ("id".to_owned(), n(user.id.get())),
@@ -50,6 +51,8 @@ pub(super) fn user_attributes(
             s(user.created_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
         ),
         ("is_verified".to_owned(), AttributeValue::Bool(user.is_verified)),
+        // On every copy, so that a login knows from its one read whether a code is needed.
+        ("totp".to_owned(), AttributeValue::Bool(totp)),
     ]);
     if let Some(avatar) = &user.avatar {
         item.insert("avatar".to_owned(), s(avatar.as_str()));
@@ -74,6 +77,8 @@ pub(super) fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
             password_version: read_number(item, "password_version")?,
             // Items written before the guard copies carried it count as never revoked.
             sessions_revoked_at: read_number(item, "sessions_revoked_at").unwrap_or(0),
+            // Items written before second factors have none.
+            totp: read_bool(item, "totp").unwrap_or(false),
         })
     };
     parse().map_err(|e| StoreError::Unexpected(e.context("Malformed user item")))
@@ -96,6 +101,7 @@ pub(super) fn session_item(session: &NewSession, epoch: i64) -> Item {
         ("expires_at".to_owned(), n(session.expires_at)),
         ("revoked".to_owned(), AttributeValue::Bool(false)),
         ("epoch".to_owned(), n(epoch)),
+        ("amr".to_owned(), s(session.amr.as_str())),
         (TTL.to_owned(), n(session.expires_at)),
     ]);
     if let Some(agent) = &session.user_agent {
@@ -186,7 +192,7 @@ impl Store for DynamoStore {
         ];
         let mut items = Vec::with_capacity(4);
         for item_key in copies {
-            let mut item = user_attributes(&user, &new.password_hash, 0, 0);
+            let mut item = user_attributes(&user, &new.password_hash, 0, 0, false);
             item.extend(item_key);
             let put = Put::builder()
                 .table_name(&self.table)

@@ -36,11 +36,12 @@ pub(super) fn pending(conn: &mut Connection) -> Result<Vec<JobRecord>, StoreErro
         .collect()
 }
 
-/// The rows of a user's own: sessions and contacts.
+/// The rows of a user's own: sessions, contacts, recovery codes.
 pub(super) fn delete_user_rows(conn: &Connection, user_id: i64) -> rusqlite::Result<usize> {
     Ok(
         conn.execute("DELETE FROM contacts WHERE user_id = ?1", [user_id])?
-            + conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?,
+            + conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?
+            + conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?,
     )
 }
 

@@ -16,13 +16,14 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 mod contacts;
 mod jobs;
 mod liveness;
+mod mfa;
 
 use super::{
     AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
     PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionEnd, SessionInfo, Store, StoreError,
     UserDeletion, Verification,
 };
-use crate::domain::{Email, PasswordHash, User, UserId, UserRecord, Username};
+use crate::domain::{Amr, Email, PasswordHash, User, UserId, UserRecord, Username};
 use crate::jobs::JobRecord;
 use crate::throttle::{AttemptState, EmailThrottle, Gate, LoginBackoff, STATE_RETENTION_SECONDS, SendState};
 
@@ -105,13 +106,28 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE users ADD COLUMN pending_email_change TEXT;
 "#,
+    // Second factors (docs/API.md, "Second factors and passkeys"): TOTP on the user row (the
+    // secrets sealed, crate::mfa::codes), recovery codes as keyed hashes, and how each session
+    // signed in.
+    r#"
+    ALTER TABLE users ADD COLUMN totp_on INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN totp_pending TEXT;
+    ALTER TABLE users ADD COLUMN totp_secret TEXT;
+    ALTER TABLE users ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE recovery_codes (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        hash    TEXT    NOT NULL,
+        PRIMARY KEY (user_id, hash)
+    ) STRICT;
+    ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+"#,
 ];
 
 /// The next sessions-revoked-at value: now, and always later than the last one.
 const BUMP_SESSIONS_REVOKED_AT: &str =
     "sessions_revoked_at = MAX(CAST(unixepoch('subsec') * 1000 AS INTEGER), sessions_revoked_at + 1)";
 
-const USER_COLUMNS: &str = "id, username, email, created_at, avatar, is_verified, password_hash, password_version, sessions_revoked_at";
+const USER_COLUMNS: &str = "id, username, email, created_at, avatar, is_verified, password_hash, password_version, sessions_revoked_at, totp_on";
 
 /// The SQLite adapter. Cloning shares the connection.
 #[derive(Clone)]
@@ -222,8 +238,8 @@ fn insert_session(tx: &Connection, session: &NewSession) -> rusqlite::Result<boo
         params![session.user_id.get(), session.created_at.timestamp()],
     )?;
     let inserted = tx.execute(
-        "INSERT INTO sessions (id, user_id, current_token_id, created_at, expires_at, user_agent, source_ip)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (
+        "INSERT INTO sessions (id, user_id, current_token_id, created_at, expires_at, user_agent, source_ip, amr)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?10 WHERE EXISTS (
              SELECT 1 FROM users WHERE id = ?2 AND password_version = ?8 AND sessions_revoked_at = ?9
          )",
         params![
@@ -236,6 +252,7 @@ fn insert_session(tx: &Connection, session: &NewSession) -> rusqlite::Result<boo
             session.source_ip,
             session.precondition.password_version,
             session.precondition.sessions_revoked_at,
+            session.amr.as_str(),
         ],
     )?;
     Ok(inserted == 1)
@@ -262,6 +279,7 @@ fn session_info(row: &Row<'_>) -> rusqlite::Result<SessionInfo> {
         expires_at: row.get(3)?,
         user_agent: row.get(4)?,
         source_ip: row.get(5)?,
+        amr: Amr::parse(&row.get::<_, String>(6)?).ok_or_else(|| conversion(6, anyhow!("unknown amr")))?,
     })
 }
 
@@ -285,6 +303,7 @@ fn user_record(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         password_hash: PasswordHash::new(row.get(6)?),
         password_version: row.get(7)?,
         sessions_revoked_at: row.get(8)?,
+        totp: row.get(9)?,
     })
 }
 
@@ -572,7 +591,7 @@ impl Store for SqliteStore {
                 return Ok(None);
             }
             let mut statement = conn.prepare_cached(
-                "SELECT id, created_at, last_used_at, expires_at, user_agent, source_ip FROM sessions
+                "SELECT id, created_at, last_used_at, expires_at, user_agent, source_ip, amr FROM sessions
                  WHERE user_id = ?1 AND revoked = 0 AND expires_at >= ?2
                  ORDER BY created_at DESC, rowid DESC",
             )?;
