@@ -17,6 +17,7 @@ use crate::mail::Mailer;
 use crate::mfa::codes::MfaKeys;
 use crate::password::Passwords;
 use crate::store::mfa::MfaStore;
+use crate::store::passkeys::PasskeyStore;
 use crate::store::{ContactStore, Store, WarmUp};
 use crate::throttle::{EmailThrottle, Limits, LoginBackoff};
 use crate::tokens::Tokens;
@@ -31,6 +32,8 @@ pub struct App {
     /// The keys that seal TOTP secrets and hash recovery codes; only in the functions whose
     /// route checks or stores them (`KeyNeeds::mfa`).
     pub mfa_keys: Option<MfaKeys>,
+    /// Passkeys, their credential-id guards and ceremony states (the same adapter as `store`).
+    pub passkeys: Arc<dyn PasskeyStore>,
     pub mailer: Arc<dyn Mailer>,
     pub passwords: Passwords,
     pub tokens: Tokens,
@@ -102,7 +105,7 @@ impl App {
                 StoreKind::Sqlite => embedded::store(&config)?,
             };
             if warm_up != WarmUp::None {
-                match tokio::time::timeout(WARM_UP_LIMIT, stores.0.warm_up(warm_up)).await {
+                match tokio::time::timeout(WARM_UP_LIMIT, stores.store.warm_up(warm_up)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
                         tracing::info!(error = %e, "the store's warm-up read failed; the first request connects")
@@ -126,7 +129,7 @@ impl App {
                 .context("Failed to load the signing keys")
         };
         let (stores, mailer, ring) = tokio::join!(stores, mailer, ring);
-        let ((store, contacts, mfa), mailer, ring) = (stores?, mailer?, Arc::new(ring?));
+        let (stores, mailer, ring) = (stores?, mailer?, Arc::new(ring?));
 
         let passwords = Passwords::new(config.bcrypt_cost).context("Failed to set up password hashing")?;
         let clock: Arc<dyn Clock> = match config.fake_now {
@@ -152,10 +155,11 @@ impl App {
         );
         Ok(Self {
             config,
-            store,
-            contacts,
-            mfa,
+            store: stores.store,
+            contacts: stores.contacts,
+            mfa: stores.mfa,
             mfa_keys,
+            passkeys: stores.passkeys,
             mailer,
             passwords,
             tokens,
@@ -167,7 +171,28 @@ impl App {
 }
 
 /// One adapter behind each store port.
-type Stores = (Arc<dyn Store>, Arc<dyn ContactStore>, Arc<dyn MfaStore>);
+struct Stores {
+    store: Arc<dyn Store>,
+    contacts: Arc<dyn ContactStore>,
+    mfa: Arc<dyn MfaStore>,
+    passkeys: Arc<dyn PasskeyStore>,
+}
+
+impl Stores {
+    /// Every port served by one adapter.
+    fn of<T>(adapter: T) -> Self
+    where
+        T: Store + ContactStore + MfaStore + PasskeyStore + 'static,
+    {
+        let adapter = Arc::new(adapter);
+        Self {
+            store: adapter.clone(),
+            contacts: adapter.clone(),
+            mfa: adapter.clone(),
+            passkeys: adapter,
+        }
+    }
+}
 
 /// The longest a cold start waits for its warm-up read (Lambda's init phase is 10 s; a store that
 /// does not answer in this time is left to the first request, as before).
@@ -284,8 +309,6 @@ mod ses {
 /// The DynamoDB store, compiled in with the `dynamodb` feature.
 #[cfg(feature = "dynamodb")]
 mod dynamodb {
-    use std::sync::Arc;
-
     use anyhow::Context;
 
     use super::Stores;
@@ -298,8 +321,7 @@ mod dynamodb {
         if provision {
             store.ensure_table().await?;
         }
-        let store = Arc::new(store);
-        Ok((store.clone(), store.clone(), store))
+        Ok(Stores::of(store))
     }
 }
 
@@ -308,18 +330,12 @@ mod dynamodb {
 /// ([`crate::store::absent`]), which only a wrong build could ever reach.
 #[cfg(not(feature = "dynamodb"))]
 mod dynamodb {
-    use std::sync::Arc;
-
     use super::Stores;
     use crate::aws::SdkConfig;
     use crate::store::absent::AbsentStore;
 
     pub async fn store(_: &str, _: Option<&SdkConfig>, _: bool) -> anyhow::Result<Stores> {
-        Ok((
-            Arc::new(AbsentStore),
-            Arc::new(AbsentStore),
-            Arc::new(AbsentStore),
-        ))
+        Ok(Stores::of(AbsentStore))
     }
 }
 
@@ -335,8 +351,7 @@ mod embedded {
     use crate::store::sqlite::SqliteStore;
 
     pub fn store(config: &Config) -> anyhow::Result<Stores> {
-        let store = Arc::new(SqliteStore::open(&config.data_dir)?);
-        Ok((store.clone(), store.clone(), store))
+        Ok(Stores::of(SqliteStore::open(&config.data_dir)?))
     }
 
     pub fn mailer(config: &Config) -> anyhow::Result<Arc<dyn Mailer>> {

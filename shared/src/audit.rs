@@ -43,8 +43,8 @@ pub enum Event {
     MfaDisabled,
     RecoveryCodesRegenerated,
     RecoveryCodeUsed,
-    /// A TOTP or recovery code checked on a route (not a login): its failures.
-    SecondFactorChecked,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl Event {
@@ -72,7 +72,8 @@ impl Event {
             Event::MfaDisabled => "mfa_disabled",
             Event::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Event::RecoveryCodeUsed => "recovery_code_used",
-            Event::SecondFactorChecked => "second_factor_checked",
+            Event::PasskeyAdded => "passkey_added",
+            Event::PasskeyRemoved => "passkey_removed",
         }
     }
 }

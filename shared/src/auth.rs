@@ -62,6 +62,11 @@ pub enum AuthError {
     MfaAlreadyOn,
     #[error("two-factor authentication off")]
     MfaOff,
+    /// A passkey ceremony that does not check out: 401 at login, 400 at registration.
+    #[error("invalid passkey")]
+    InvalidPasskey { at_login: bool },
+    #[error("passkey not found")]
+    PasskeyNotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -78,6 +78,12 @@ pub struct Config {
     pub jwt_audience: String,
     /// `MFA_ISSUER`: the issuer name in `otpauth://` URIs (what an authenticator app shows).
     pub mfa_issuer: String,
+    /// `WEBAUTHN_RP_ID`: the passkeys' relying party id; `None`: the host of the public base URL
+    /// (`localhost` for a loopback one).
+    pub webauthn_rp_id: Option<String>,
+    /// `WEBAUTHN_ORIGINS`: the origins a passkey ceremony may come from; `None`: the public base
+    /// URL's (locally both `localhost` and `127.0.0.1` of its port).
+    pub webauthn_origins: Option<Vec<String>>,
     /// `JWT_ALGORITHM`: the algorithm of new session keys.
     pub jwt_algorithm: Algorithm,
     /// Lambda only: `PUBLIC_KEYS`, the public keys of the deployment (keys::deployed); `None`
@@ -111,6 +117,8 @@ impl fmt::Debug for Config {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("mfa_issuer", &self.mfa_issuer)
+            .field("webauthn_rp_id", &self.webauthn_rp_id)
+            .field("webauthn_origins", &self.webauthn_origins)
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("keys_secret_prefix", &self.keys_secret_prefix)
             .field("keys_refresh_seconds", &self.keys_refresh_seconds)
@@ -239,6 +247,35 @@ impl Config {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "UContact".into());
+        let webauthn_rp_id = get("WEBAUTHN_RP_ID").map(|v| v.trim().to_ascii_lowercase());
+        if let Some(rp_id) = &webauthn_rp_id
+            && (rp_id.contains(['/', ':', ' ']) || rp_id.starts_with('.') || rp_id.ends_with('.'))
+        {
+            problems.push(format!(
+                "WEBAUTHN_RP_ID: expected a domain (like example.com), got {rp_id:?}"
+            ));
+        }
+        let webauthn_origins = get("WEBAUTHN_ORIGINS").map(|list| {
+            let origins: Vec<String> = list
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+            for origin in &origins {
+                let is_origin = url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "https" | "http")
+                        && u.host_str().is_some()
+                        && u.path() == "/"
+                        && u.query().is_none()
+                });
+                if !is_origin {
+                    problems.push(format!(
+                        "WEBAUTHN_ORIGINS: {origin:?} is no origin (scheme://host[:port], comma-separated)"
+                    ));
+                }
+            }
+            origins
+        });
         let keys_secret_prefix = get("KEYS_SECRET_PREFIX")
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| DEFAULT_KEYS_SECRET_PREFIX.into());
@@ -299,6 +336,8 @@ impl Config {
                 jwt_issuer,
                 jwt_audience,
                 mfa_issuer,
+                webauthn_rp_id,
+                webauthn_origins,
                 jwt_algorithm,
                 public_keys,
                 keys_secret_prefix,

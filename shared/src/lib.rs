@@ -22,6 +22,7 @@ pub mod lambda;
 pub mod mail;
 pub mod mfa;
 pub mod openapi;
+pub mod passkeys;
 pub mod password;
 pub mod password_policy;
 pub mod routes;

@@ -36,6 +36,12 @@ pub enum Endpoint {
     TotpConfirm,
     TotpDisable,
     RecoveryCodes,
+    PasskeyRegisterOptions,
+    PasskeyRegister,
+    ListPasskeys,
+    DeletePasskey,
+    PasskeyLoginOptions,
+    PasskeyLogin,
     Health,
     ListContacts,
     CreateContact,
@@ -57,7 +63,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 34] = [
+    pub const ALL: [Endpoint; 40] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -80,6 +86,12 @@ impl Endpoint {
         Endpoint::TotpConfirm,
         Endpoint::TotpDisable,
         Endpoint::RecoveryCodes,
+        Endpoint::PasskeyRegisterOptions,
+        Endpoint::PasskeyRegister,
+        Endpoint::ListPasskeys,
+        Endpoint::DeletePasskey,
+        Endpoint::PasskeyLoginOptions,
+        Endpoint::PasskeyLogin,
         Endpoint::Health,
         Endpoint::ListContacts,
         Endpoint::CreateContact,
@@ -129,6 +141,22 @@ impl Endpoint {
             Endpoint::TotpConfirm => ("totp-confirm", Method::POST, "/api/users/me/mfa/totp/confirm"),
             Endpoint::TotpDisable => ("totp-disable", Method::DELETE, "/api/users/me/mfa/totp"),
             Endpoint::RecoveryCodes => ("recovery-codes", Method::POST, "/api/users/me/mfa/recovery-codes"),
+            Endpoint::PasskeyRegisterOptions => (
+                "passkey-register-options",
+                Method::POST,
+                "/api/users/me/passkeys/options",
+            ),
+            Endpoint::PasskeyRegister => ("passkey-register", Method::POST, "/api/users/me/passkeys"),
+            Endpoint::ListPasskeys => ("list-passkeys", Method::GET, "/api/users/me/passkeys"),
+            Endpoint::DeletePasskey => (
+                "delete-passkey",
+                Method::DELETE,
+                "/api/users/me/passkeys/{passkey_id}",
+            ),
+            Endpoint::PasskeyLoginOptions => {
+                ("passkey-login-options", Method::POST, "/api/auth/passkey/options")
+            }
+            Endpoint::PasskeyLogin => ("passkey-login", Method::POST, "/api/auth/passkey/login"),
             Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
             Endpoint::ListContacts => ("list-contacts", Method::GET, "/api/contacts"),
             Endpoint::CreateContact => ("create-contact", Method::POST, "/api/contacts"),
@@ -195,12 +223,20 @@ impl Endpoint {
             | Endpoint::TotpSetup
             | Endpoint::TotpConfirm
             | Endpoint::TotpDisable
-            | Endpoint::RecoveryCodes => KeyNeeds {
+            | Endpoint::RecoveryCodes
+            | Endpoint::PasskeyRegister => KeyNeeds {
                 verify: true,
                 abuse_hash: true,
                 mfa: true,
                 ..KeyNeeds::NONE
             },
+            // Mints the login's pair.
+            Endpoint::PasskeyLogin => KeyNeeds {
+                sign_session: true,
+                ..KeyNeeds::NONE
+            },
+            // Only writes the ceremony's state.
+            Endpoint::PasskeyLoginOptions => KeyNeeds::NONE,
             // Verifies the refresh token, mints the next pair.
             Endpoint::RefreshToken => KeyNeeds {
                 sign_session: true,
@@ -217,6 +253,9 @@ impl Endpoint {
             | Endpoint::ListSessions
             | Endpoint::RevokeSession
             | Endpoint::MfaStatus
+            | Endpoint::PasskeyRegisterOptions
+            | Endpoint::ListPasskeys
+            | Endpoint::DeletePasskey
             | Endpoint::ListContacts
             | Endpoint::CreateContact
             | Endpoint::GetContact
@@ -243,11 +282,13 @@ impl Endpoint {
             | Endpoint::Jwks
             | Endpoint::OpenidConfiguration => WarmUp::None,
             // Their roles only write (UpdateItem, transactions): no read to warm with.
-            Endpoint::Logout | Endpoint::CreateContact => WarmUp::None,
+            Endpoint::Logout | Endpoint::CreateContact | Endpoint::PasskeyLoginOptions => WarmUp::None,
             Endpoint::Health => WarmUp::Health,
-            Endpoint::RefreshToken | Endpoint::LogoutAll | Endpoint::RevokeSession => {
-                WarmUp::UserPartitionBatch
-            }
+            Endpoint::RefreshToken
+            | Endpoint::LogoutAll
+            | Endpoint::RevokeSession
+            | Endpoint::PasskeyRegisterOptions
+            | Endpoint::ListPasskeys => WarmUp::UserPartitionBatch,
             Endpoint::Register
             | Endpoint::Login
             | Endpoint::ConfirmEmail
@@ -263,6 +304,9 @@ impl Endpoint {
             | Endpoint::TotpConfirm
             | Endpoint::TotpDisable
             | Endpoint::RecoveryCodes
+            | Endpoint::PasskeyRegister
+            | Endpoint::DeletePasskey
+            | Endpoint::PasskeyLogin
             | Endpoint::ListContacts
             | Endpoint::GetContact
             | Endpoint::UpdateContact
@@ -312,6 +356,16 @@ impl Endpoint {
             Endpoint::TotpConfirm => run_handler(app, request, handlers::totp_confirm::handle).await,
             Endpoint::TotpDisable => run_handler(app, request, handlers::totp_disable::handle).await,
             Endpoint::RecoveryCodes => run_handler(app, request, handlers::recovery_codes::handle).await,
+            Endpoint::PasskeyRegisterOptions => {
+                run_handler(app, request, handlers::passkey_register_options::handle).await
+            }
+            Endpoint::PasskeyRegister => run_handler(app, request, handlers::passkey_register::handle).await,
+            Endpoint::ListPasskeys => run_handler(app, request, handlers::list_passkeys::handle).await,
+            Endpoint::DeletePasskey => run_handler(app, request, handlers::delete_passkey::handle).await,
+            Endpoint::PasskeyLoginOptions => {
+                run_handler(app, request, handlers::passkey_login_options::handle).await
+            }
+            Endpoint::PasskeyLogin => run_handler(app, request, handlers::passkey_login::handle).await,
             Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
             Endpoint::ListContacts => run_handler(app, request, handlers::list_contacts::handle).await,
             Endpoint::CreateContact => run_handler(app, request, handlers::create_contact::handle).await,

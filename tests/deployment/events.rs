@@ -23,7 +23,7 @@ use shared::routes::{Endpoint, resolve};
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 34] = [
+const EXPECTED: [(&str, u16, &str); 40] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -56,6 +56,18 @@ const EXPECTED: [(&str, u16, &str); 34] = [
     ("totp-confirm", 401, "Could not validate credentials"),
     ("totp-disable", 401, "Could not validate credentials"),
     ("recovery-codes", 401, "Could not validate credentials"),
+    ("passkey-register-options", 401, "Could not validate credentials"),
+    ("passkey-register", 401, "Could not validate credentials"),
+    ("list-passkeys", 401, "Could not validate credentials"),
+    ("delete-passkey", 401, "Could not validate credentials"),
+    // The options of a passwordless login for the event's API Gateway domain as RP id.
+    (
+        "passkey-login-options",
+        200,
+        r#""rpId":"abc123.execute-api.eu-west-1.amazonaws.com""#,
+    ),
+    // A made-up answer to a challenge nobody issued.
+    ("passkey-login", 401, "Invalid passkey"),
     // With a real access token of the registered user (see `CONTACTS_PATH`).
     ("create-contact", 201, r#""email":"jane@example.com""#),
     ("list-contacts", 200, r#""email":"jane@example.com""#),

@@ -155,7 +155,7 @@ fn only_minting_functions_reach_a_private_key_set() {
     // Spelled out, not derived: this is the contract's list (docs/API.md, "Signing keys").
     assert_eq!(
         holders(SESSION),
-        BTreeSet::from(["login", "refresh-token", "change-password"])
+        BTreeSet::from(["login", "refresh-token", "change-password", "passkey-login"])
     );
     // Links are minted only by the jobs that mail them.
     assert_eq!(holders(LINK), BTreeSet::from(["worker"]));
@@ -171,6 +171,7 @@ fn only_minting_functions_reach_a_private_key_set() {
             "totp-confirm",
             "totp-disable",
             "recovery-codes",
+            "passkey-register",
             "worker",
         ])
     );
@@ -186,6 +187,7 @@ fn only_minting_functions_reach_a_private_key_set() {
             "totp-confirm",
             "totp-disable",
             "recovery-codes",
+            "passkey-register",
         ])
     );
     for never in [
@@ -210,6 +212,11 @@ fn only_minting_functions_reach_a_private_key_set() {
         "totp-confirm",
         "totp-disable",
         "recovery-codes",
+        "passkey-register-options",
+        "passkey-register",
+        "list-passkeys",
+        "delete-passkey",
+        "passkey-login-options",
     ] {
         assert!(
             !holders(SESSION).contains(never) && !holders(LINK).contains(never),

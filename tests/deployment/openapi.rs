@@ -98,8 +98,9 @@ fn guarded_operations_declare_bearer_security_and_their_401() {
         );
     }
     // logout-all, me, the five account routes under /api/users/me (confirm-email-change is
-    // not guarded), the five second-factor routes and the six contacts routes.
-    assert_eq!(guarded, 18, "the number of guarded operations");
+    // not guarded), the five second-factor routes, the four passkey routes under /api/users/me
+    // and the six contacts routes.
+    assert_eq!(guarded, 22, "the number of guarded operations");
 }
 
 #[test]

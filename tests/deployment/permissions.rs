@@ -21,7 +21,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 36] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 42] = [
     // Every email is a job (PutItem in the change's transaction) that the worker sends.
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
     // The session's transaction checks the user is as read (ConditionCheckItem).
@@ -63,11 +63,24 @@ const EXPECTED: [(&str, u64, &[&str], bool); 36] = [
     // confirm checks a code (login backoff) and turns TOTP on over the three copies of the user;
     // disable checks the password and a code and turns it off over the three copies, writing the
     // notice's job; recovery-codes checks both and replaces the codes' hashes.
-    ("mfa-status",          SMALLEST_MB, &["BatchGetItem", "GetItem"], false),
+    ("mfa-status",          SMALLEST_MB, &["BatchGetItem", "GetItem", "Query"], false),
     ("totp-setup",          ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"], false),
     ("totp-confirm",        SMALLEST_MB, &["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"], false),
     ("totp-disable",        ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem"], false),
     ("recovery-codes",      ONE_VCPU_MB, &["BatchGetItem", "GetItem", "UpdateItem", "DeleteItem"], false),
+    // Passkeys live in the user's partition, each with a credential-id guard; a ceremony's state
+    // is an item of its own, taken by one conditional delete. Options: the session beside the
+    // passkeys (Query), the user handle (UpdateItem), the state (PutItem). Register: the state
+    // taken, then the guard, the passkey and the notice's job in one transaction that checks the
+    // profile (and with TOTP on a code, as on the account routes). Login: the state taken, the
+    // guard, the passkey beside the profile, then the passkey's counter and the session in one
+    // transaction that checks the profile.
+    ("passkey-register-options", SMALLEST_MB, &["BatchGetItem", "Query", "UpdateItem", "PutItem"], false),
+    ("passkey-register",    SMALLEST_MB, &["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    ("list-passkeys",       SMALLEST_MB, &["BatchGetItem", "Query"], false),
+    ("delete-passkey",      SMALLEST_MB, &["BatchGetItem", "GetItem", "DeleteItem"], false),
+    ("passkey-login-options", SMALLEST_MB, &["PutItem"], false),
+    ("passkey-login",       SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     // Contacts live in the user's partition: listing and birthdays are one Query each, beside a
     // read of the user (a deleted user's token reads nothing).
     ("list-contacts",       SMALLEST_MB, &["GetItem", "Query"], false),

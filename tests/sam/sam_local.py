@@ -147,6 +147,14 @@ EXPECTED = {
     "totp-confirm": [("totp-confirm", *UNAUTHORIZED)],
     "totp-disable": [("totp-disable", *UNAUTHORIZED)],
     "recovery-codes": [("recovery-codes", *UNAUTHORIZED)],
+    "passkey-register-options": [("passkey-register-options", *UNAUTHORIZED)],
+    "passkey-register": [("passkey-register", *UNAUTHORIZED)],
+    "list-passkeys": [("list-passkeys", *UNAUTHORIZED)],
+    "delete-passkey": [("delete-passkey", *UNAUTHORIZED)],
+    "passkey-login-options": [
+        ("passkey-login-options", 200, lambda b: b["publicKey"]["rpId"] == "abc123.execute-api.eu-west-1.amazonaws.com" and b["challenge_token"])
+    ],
+    "passkey-login": [("passkey-login", 401, {"detail": "Invalid passkey"})],
     "list-contacts": [("list-contacts", *UNAUTHORIZED)],
     "create-contact": [("create-contact", *UNAUTHORIZED)],
     "get-contact": [("get-contact", *UNAUTHORIZED)],

@@ -8,6 +8,7 @@ pub mod confirm_email_change;
 pub mod create_contact;
 pub mod delete_account;
 pub mod delete_contact;
+pub mod delete_passkey;
 pub mod docs;
 pub mod docs_asset;
 pub mod fallback;
@@ -15,6 +16,7 @@ pub mod get_contact;
 pub mod health;
 pub mod jwks;
 pub mod list_contacts;
+pub mod list_passkeys;
 pub mod list_sessions;
 pub mod login;
 pub mod logout;
@@ -23,6 +25,10 @@ pub mod me;
 pub mod mfa_status;
 pub mod openapi;
 pub mod openid_configuration;
+pub mod passkey_login;
+pub mod passkey_login_options;
+pub mod passkey_register;
+pub mod passkey_register_options;
 pub mod recovery_codes;
 pub mod refresh_token;
 pub mod register;
@@ -133,6 +139,60 @@ pub fn password_and_code(request: &Request) -> Result<(String, Option<String>), 
     let code = fields.optional("code", |s| Ok(s.to_owned()));
     fields.finish()?;
     Ok((present(password)?, present(code)?))
+}
+
+/// A passkey ceremony's options.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PasskeyOptions, example = json!({
+    "publicKey": {"challenge": "x0Ft2Xf4f0tTdbpXt7mGfQ", "rpId": "localhost", "allowCredentials": [], "userVerification": "required", "timeout": 300000},
+    "challenge_token": "4b0c7f1e2d3a4c5b8e9f0a1b2c3d4e5f"
+}))]
+pub struct PasskeyOptionsOut {
+    /// For `navigator.credentials.create()` or `.get()`: WebAuthn Level 3 JSON, base64url.
+    #[serde(rename = "publicKey")]
+    #[schema(value_type = Object)]
+    pub public_key: serde_json::Value,
+    /// Names the ceremony's state; its answer must come within 300 s, once.
+    pub challenge_token: String,
+}
+
+impl From<crate::passkeys::Options> for PasskeyOptionsOut {
+    fn from(options: crate::passkeys::Options) -> Self {
+        Self {
+            public_key: options.public_key,
+            challenge_token: options.challenge_token,
+        }
+    }
+}
+
+/// A passkey in the user's list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Passkey, example = json!({
+    "id": "9f1c2e4b7a8d4c0e8b6a5d3f2e1c0b9a", "name": "Laptop",
+    "created_at": "2025-04-16T12:00:00Z", "last_used_at": null
+}))]
+pub struct PasskeyOut {
+    /// The id `delete-passkey` takes.
+    pub id: String,
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Its last login; `null` until one.
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
+}
+
+impl From<&crate::passkeys::PasskeyView> for PasskeyOut {
+    fn from(passkey: &crate::passkeys::PasskeyView) -> Self {
+        Self {
+            id: passkey.id.clone(),
+            name: passkey.name.clone(),
+            created_at: passkey.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            last_used_at: passkey
+                .last_used_at
+                .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        }
+    }
 }
 
 /// The proof of a `{password, code}` body.

@@ -174,6 +174,25 @@ impl Fields<'_> {
         }
     }
 
+    /// A required JSON object field (a WebAuthn credential), taken as it is.
+    pub fn object(&mut self, name: &str) -> Option<Value> {
+        let found = match &self.source {
+            Source::Json(map) => match map.get(name) {
+                None => Err(FieldError::new("missing", "Field required")),
+                Some(value @ Value::Object(_)) => Ok(value.clone()),
+                Some(_) => Err(FieldError::new("dict_type", "Input should be a valid dictionary")),
+            },
+            Source::Form(_) => Err(FieldError::new("dict_type", "Input should be a valid dictionary")),
+        };
+        match found {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.issues.push(Issue::field("body", name, e.kind, e.message));
+                None
+            }
+        }
+    }
+
     /// A required string field taken as it is.
     pub fn string(&mut self, name: &str) -> Option<String> {
         self.required(name, |s| Ok(s.to_owned()))

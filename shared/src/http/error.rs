@@ -45,6 +45,8 @@ pub mod detail {
     pub const INVALID_CODE: &str = "Invalid two-factor code";
     pub const MFA_ALREADY_ON: &str = "Two-factor authentication is already on";
     pub const MFA_OFF: &str = "Two-factor authentication is off";
+    pub const INVALID_PASSKEY: &str = "Invalid passkey";
+    pub const PASSKEY_NOT_FOUND: &str = "Passkey not found";
 }
 
 /// One entry of a FastAPI-shaped 422 body.
@@ -251,6 +253,12 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCode { at_login: false } => ApiError::bad_request(detail::INVALID_CODE),
             AuthError::MfaAlreadyOn => ApiError::conflict(detail::MFA_ALREADY_ON),
             AuthError::MfaOff => ApiError::conflict(detail::MFA_OFF),
+            AuthError::InvalidPasskey { at_login: true } => ApiError::Unauthorized(detail::INVALID_PASSKEY),
+            AuthError::InvalidPasskey { at_login: false } => ApiError::bad_request(detail::INVALID_PASSKEY),
+            AuthError::PasskeyNotFound => ApiError::Detail {
+                status: StatusCode::NOT_FOUND,
+                detail: detail::PASSKEY_NOT_FOUND,
+            },
             AuthError::Store(e) => e.into(),
             AuthError::Unexpected(cause) => ApiError::Unexpected(cause),
         }

@@ -227,10 +227,11 @@ impl fmt::Debug for Code {
 }
 
 impl Code {
+    /// Spaces do not count (apps show codes as `123 456`).
     pub fn parse(text: &str) -> Self {
-        let trimmed = text.trim();
-        if trimmed.len() == DIGITS && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-            Code::Totp(trimmed.to_owned())
+        let digits: String = text.chars().filter(|c| *c != ' ').collect();
+        if digits.len() == DIGITS && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Code::Totp(digits)
         } else {
             Code::Recovery(text.to_owned())
         }
@@ -348,6 +349,7 @@ mod tests {
     #[test]
     fn codes_are_told_apart_by_shape_and_uris_are_encoded() {
         assert_eq!(Code::parse(" 123456 "), Code::Totp("123456".into()));
+        assert_eq!(Code::parse("123 456"), Code::Totp("123456".into()));
         assert!(matches!(Code::parse("12345"), Code::Recovery(_)));
         assert!(matches!(Code::parse("１２３４５６"), Code::Recovery(_)));
         let secret = TotpSecret::generate();

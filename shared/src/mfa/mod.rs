@@ -58,6 +58,12 @@ impl Checkpoint {
     }
 }
 
+/// The instant TOTP codes are checked at: the wall clock, whatever `UCONTACT_FAKE_NOW` says (the
+/// authenticator app beside the user runs on real time).
+fn totp_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 fn keys(app: &App) -> Result<&MfaKeys, AuthError> {
     app.mfa_keys.as_ref().ok_or_else(|| {
         AuthError::Unexpected(anyhow::anyhow!(
@@ -114,7 +120,7 @@ pub async fn check_second_factor(
                 .ok_or_else(|| anyhow::anyhow!("TOTP is on without a secret"))?;
             let secret = keys.open(user_id, secret).map_err(anyhow::Error::from)?;
             secret
-                .check(&code, app.clock.now().timestamp())
+                .check(&code, totp_now())
                 .filter(|step| *step > state.last_step)
                 .map(|step| FactorUse::Totp { step })
         }
@@ -168,17 +174,19 @@ async fn on_with_proof(
 
 /// The user's second factors at a glance.
 pub async fn status(app: &App, user_id: UserId, session_id: &str) -> Result<MfaStatus, AuthError> {
-    // The session check and the state are independent reads: one round trip of latency.
-    let (record, state) = tokio::join!(
+    // The session check, the state and the passkeys are independent reads: one round trip of
+    // latency.
+    let (record, state, passkeys) = tokio::join!(
         in_live_session(app, user_id, session_id),
-        app.mfa.mfa_state(user_id)
+        app.mfa.mfa_state(user_id),
+        app.passkeys.passkeys(user_id)
     );
     record?;
     let state = state?.ok_or(AuthError::InvalidAccessToken)?;
     Ok(MfaStatus {
         totp: state.totp,
         recovery_codes_left: if state.totp { state.recovery_codes_left } else { 0 },
-        passkeys: 0,
+        passkeys: passkeys?.len(),
     })
 }
 
@@ -243,7 +251,7 @@ pub async fn confirm_setup(
     }
     let state = state?.ok_or(AuthError::InvalidAccessToken)?;
     let keys = keys(app)?;
-    let now = app.clock.now().timestamp();
+    let now = totp_now();
     let confirmed = match (&state.pending, Code::parse(code)) {
         (Some(pending), Code::Totp(code)) => {
             let secret = keys.open(user_id, pending).map_err(anyhow::Error::from)?;

@@ -211,3 +211,31 @@ pub struct ContactIn {
     #[schema(max_length = 255)]
     pub description: Option<String>,
 }
+
+/// The body of `passkey-register`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"challenge_token": "4b0c7f1e2d3a4c5b8e9f0a1b2c3d4e5f", "credential": {"id": "...", "rawId": "...", "type": "public-key", "response": {"clientDataJSON": "...", "attestationObject": "..."}}, "name": "Laptop"}))]
+pub struct PasskeyRegisterIn {
+    /// From `passkey-register-options`.
+    pub challenge_token: String,
+    /// `navigator.credentials.create()`'s answer as RegistrationResponseJSON (base64url).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    /// 1–64 characters; `Passkey` when absent.
+    #[schema(min_length = 1, max_length = 64, nullable = false)]
+    pub name: Option<String>,
+    /// With two-factor authentication on: a TOTP code or an unused recovery code.
+    #[schema(nullable = false, example = "123456")]
+    pub code: Option<String>,
+}
+
+/// The body of `passkey-login`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"challenge_token": "4b0c7f1e2d3a4c5b8e9f0a1b2c3d4e5f", "credential": {"id": "...", "rawId": "...", "type": "public-key", "response": {"clientDataJSON": "...", "authenticatorData": "...", "signature": "...", "userHandle": "..."}}}))]
+pub struct PasskeyLoginIn {
+    /// From `passkey-login-options`.
+    pub challenge_token: String,
+    /// `navigator.credentials.get()`'s answer as AuthenticationResponseJSON (base64url).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}

@@ -9,6 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::mfa::{FactorUse, MfaState, MfaStore, SetupOutcome, TotpDisabling, TotpEnabling};
+use super::passkeys::{
+    AddPasskey, Challenge, NewPasskey, PasskeyLogin, PasskeyOwner, PasskeyStore, StoredPasskey,
+};
 use super::{
     AbuseKeys, ContactStore, ContactWriteError, CreateUserError, EmailChange, EmailChangeOutcome, NewSession,
     NewUser, PasswordChange, PasswordReset, PurgeProgress, Rotation, RotationOutcome, SessionEnd,
@@ -228,6 +231,41 @@ impl MfaStore for AbsentStore {
     }
 
     async fn use_factor(&self, _user_id: UserId, _factor: &FactorUse) -> Result<bool, StoreError> {
+        Err(absent())
+    }
+}
+
+#[async_trait]
+impl PasskeyStore for AbsentStore {
+    async fn put_challenge(&self, _challenge: &Challenge) -> Result<(), StoreError> {
+        Err(absent())
+    }
+
+    async fn take_challenge(&self, _id: &str, _now: i64) -> Result<Option<Challenge>, StoreError> {
+        Err(absent())
+    }
+
+    async fn user_handle(&self, _user_id: UserId, _candidate: &str) -> Result<Option<String>, StoreError> {
+        Err(absent())
+    }
+
+    async fn passkeys(&self, _user_id: UserId) -> Result<Vec<StoredPasskey>, StoreError> {
+        Err(absent())
+    }
+
+    async fn add_passkey(&self, _new: &NewPasskey) -> Result<AddPasskey, StoreError> {
+        Err(absent())
+    }
+
+    async fn delete_passkey(&self, _user_id: UserId, _passkey_id: &str) -> Result<bool, StoreError> {
+        Err(absent())
+    }
+
+    async fn passkey_by_credential(&self, _credential_id: &str) -> Result<Option<PasskeyOwner>, StoreError> {
+        Err(absent())
+    }
+
+    async fn use_passkey(&self, _login: &PasskeyLogin) -> Result<bool, StoreError> {
         Err(absent())
     }
 }

@@ -6,6 +6,7 @@ pub mod absent;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod mfa;
+pub mod passkeys;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
 

@@ -11,6 +11,7 @@
 //! | contact email guard (holds the contact id) | `USER#<id>` | `CONTACTEMAIL#<email key>` |
 //! | login backoff state of an identifier (with `ttl`) | `LOGIN#<keyed hash>` | `LOGIN` |
 //! | email-send count of an address (with `ttl`) | `MAILSEND#<keyed hash>` | `MAILSEND` |
+//! | passkey, credential-id guard, ceremony state: see [`passkeys`] | `USER#<id>`, `CREDENTIAL#...`, `CHALLENGE#...` | |
 //! | a background job (crate::jobs): the purge of a deleted user, an email (with `ttl`) | `JOB#<id>` | `JOB` |
 //!
 //! A user's contacts live in the user's partition, so listing them is one `Query` (paged by
@@ -70,6 +71,7 @@ mod contacts;
 pub mod jobs;
 mod liveness;
 mod mfa;
+mod passkeys;
 mod purge;
 mod users;
 

@@ -6,7 +6,8 @@
 //!    free, every token of theirs is refused (every route reads or checks the profile), and the
 //!    user id is never handed out again (the counter only grows).
 //! 2. The job, run by the `worker` function from the table's stream, deletes everything left in
-//!    the user's partition (sessions, contacts, contact email guards) page by page, 25 keys per
+//!    the user's partition (sessions, contacts, contact email guards, passkeys, after the passkeys'
+//!    credential-id guards) page by page, 25 keys per
 //!    `BatchWriteItem`, paced below one partition's write throughput, then the abuse state. Out
 //!    of time, it leaves a fresh job for the rest (crate::jobs::run).
 //!
@@ -72,7 +73,19 @@ impl DynamoStore {
         deadline: Instant,
     ) -> Result<PurgeProgress, StoreError> {
         let started = Instant::now();
-        let mut deleted = 0usize;
+        // The credential-id guards of the user's passkeys live outside the partition: they go
+        // first, while the passkeys that name them are still there for a rerun to find.
+        let guards: Vec<Item> = self
+            .query_partition(user_id, Some("PASSKEY#"), Some("credential_id"))
+            .await?
+            .iter()
+            .filter_map(|item| super::read_string(item, "credential_id").ok())
+            .map(|credential_id| super::key(format!("CREDENTIAL#{credential_id}"), "CREDENTIAL"))
+            .collect();
+        for batch in guards.chunks(BATCH_LIMIT) {
+            self.delete_batch(batch).await?;
+        }
+        let mut deleted = guards.len();
         loop {
             let keys = self.partition_keys(user_id).await?;
             if keys.is_empty() {

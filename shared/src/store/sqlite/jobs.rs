@@ -36,13 +36,13 @@ pub(super) fn pending(conn: &mut Connection) -> Result<Vec<JobRecord>, StoreErro
         .collect()
 }
 
-/// The rows of a user's own: sessions, contacts, recovery codes.
+/// The rows of a user's own: sessions, contacts, recovery codes, passkeys, ceremonies.
 pub(super) fn delete_user_rows(conn: &Connection, user_id: i64) -> rusqlite::Result<usize> {
-    Ok(
-        conn.execute("DELETE FROM contacts WHERE user_id = ?1", [user_id])?
-            + conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?
-            + conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?,
-    )
+    let mut rows = 0;
+    for table in ["contacts", "sessions", "recovery_codes", "passkeys", "challenges"] {
+        rows += conn.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [user_id])?;
+    }
+    Ok(rows)
 }
 
 /// What is left of a deleted user, in one transaction: their rows (gone already unless the

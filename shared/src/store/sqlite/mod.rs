@@ -17,6 +17,7 @@ mod contacts;
 mod jobs;
 mod liveness;
 mod mfa;
+mod passkeys;
 
 use super::{
     AbuseKeys, CreateUserError, EmailChange, EmailChangeOutcome, NewSession, NewUser, PasswordChange,
@@ -120,6 +121,30 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, hash)
     ) STRICT;
     ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+"#,
+    // Passkeys: one row each (the credential id unique across users), the user's random handle,
+    // and the single-use state of a ceremony between its two requests.
+    r#"
+    ALTER TABLE users ADD COLUMN passkey_handle TEXT;
+    CREATE UNIQUE INDEX users_by_passkey_handle ON users(passkey_handle);
+    CREATE TABLE passkeys (
+        id            TEXT    PRIMARY KEY,
+        user_id       INTEGER NOT NULL REFERENCES users(id),
+        credential_id TEXT    NOT NULL UNIQUE,
+        name          TEXT    NOT NULL,
+        created_at    TEXT    NOT NULL,
+        last_used_at  TEXT,
+        credential    TEXT    NOT NULL
+    ) STRICT;
+    CREATE INDEX passkeys_by_user ON passkeys(user_id);
+    CREATE TABLE challenges (
+        id          TEXT    PRIMARY KEY,
+        user_id     INTEGER,
+        user_handle TEXT,
+        state       TEXT    NOT NULL,
+        expires_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX challenges_by_age ON challenges(expires_at);
 "#,
 ];
 
