@@ -331,7 +331,8 @@ fn assert_session_shape(session: &Value) {
             "expires_at",
             "user_agent",
             "source_ip",
-            "current"
+            "current",
+            "amr"
         ]),
         "{session}"
     );
@@ -349,6 +350,13 @@ fn assert_session_shape(session: &Value) {
         );
     }
     assert!(session["current"].is_boolean(), "{session}");
+    // RFC 8176 method names, as in the session's access tokens.
+    assert!(
+        session["amr"]
+            .as_array()
+            .is_some_and(|amr| !amr.is_empty() && amr.iter().all(Value::is_string)),
+        "{session}"
+    );
 }
 
 pub(crate) fn agents(sessions: &[Value]) -> Vec<Value> {
@@ -1199,6 +1207,7 @@ async fn list_sessions_shows_each_live_session_newest_first_and_marks_the_curren
         let lifetime = (timestamp(session, "expires_at") - created).num_seconds();
         assert!((604_799..=604_801).contains(&lifetime), "{session}");
         assert_eq!(session["source_ip"], "127.0.0.1", "{session}");
+        assert_eq!(session["amr"], json!(["pwd"]), "{session}");
     }
     assert!(
         listed
