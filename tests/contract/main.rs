@@ -13,6 +13,8 @@ mod email_verification;
 mod ended_sessions;
 mod http_conventions;
 mod login;
+mod mfa;
+mod mfa_races;
 mod password_reset;
 mod protected_routes;
 mod register;

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 mod proxy;
 pub use proxy::Proxy;
+pub mod totp;
+pub use totp::Authenticator;
 
 /// A password that passes every rule.
 pub const PASSWORD: &str = "correct-horse-battery-staple";
