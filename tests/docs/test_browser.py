@@ -4,47 +4,12 @@ out" on `GET /api/users/me` shows 200 with that user. The machine has no route t
 and the page's CSP allows this service only, so a page that needed a CDN would fail here."""
 
 import json
-import os
-import tempfile
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from localserver import PASSWORD
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-
-
-@pytest.fixture
-def browser():
-    # Never let Selenium Manager look for drivers or browsers online.
-    os.environ["SE_OFFLINE"] = "true"
-    profile = tempfile.TemporaryDirectory(prefix="ucontact-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,2000",
-        f"--user-data-dir={profile.name}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
-    profile.cleanup()
 
 
 def wait(driver, seconds=20):
