@@ -15,6 +15,7 @@
 //!
 //! `--smoke` runs every section with tiny counts (scripts/test does, so the bench can't rot).
 
+mod authenticator;
 mod bcrypt_speed;
 mod keys;
 mod leading_keys;

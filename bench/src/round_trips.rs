@@ -244,8 +244,14 @@ impl Flow {
         token_pair(&tokens)
     }
 
+    /// Names the last route's row (not the rows of the jobs it wrote).
     fn label_last(&mut self, label: &str) {
-        if let Some(row) = self.rows.last_mut() {
+        if let Some(row) = self
+            .rows
+            .iter_mut()
+            .rev()
+            .find(|row| !row.function.starts_with(WORKER_FUNCTION))
+        {
             row.function = label.to_owned();
         }
     }
@@ -287,6 +293,131 @@ fn goal(endpoint: Endpoint) -> Option<usize> {
     }
 }
 
+/// The TOTP routes and a login with a code, each code computed as an authenticator app would.
+async fn second_factors(flow: &mut Flow, access: &str, password: &str) -> anyhow::Result<()> {
+    use shared::mfa::codes::{TotpSecret, step_of};
+    let json = |value: Value| Some(("application/json", value.to_string()));
+    flow.call(Endpoint::MfaStatus, "/api/users/me/mfa", None, Some(access))
+        .await?;
+    let setup = flow
+        .call(
+            Endpoint::TotpSetup,
+            "/api/users/me/mfa/totp",
+            json(json!({"password": password})),
+            Some(access),
+        )
+        .await?;
+    let secret = setup["secret"]
+        .as_str()
+        .and_then(TotpSecret::from_base32)
+        .context("totp-setup: no secret")?;
+    // Steps now-1, now and now+1 are all accepted, each once, in that order.
+    let step = step_of(chrono::Utc::now().timestamp());
+    let confirmed = flow
+        .call(
+            Endpoint::TotpConfirm,
+            "/api/users/me/mfa/totp/confirm",
+            json(json!({"code": secret.code_at(step - 1)})),
+            Some(access),
+        )
+        .await?;
+    let recovery = confirmed["recovery_codes"][0]
+        .as_str()
+        .context("totp-confirm: no recovery codes")?
+        .to_owned();
+    let login = format!(
+        "username=benchuser&password={password}&otp={}",
+        secret.code_at(step)
+    );
+    flow.call(
+        Endpoint::Login,
+        "/api/auth/login",
+        Some(("application/x-www-form-urlencoded", login)),
+        None,
+    )
+    .await?;
+    flow.label_last("login (TOTP on, with a code)");
+    let regenerated = flow
+        .call(
+            Endpoint::RecoveryCodes,
+            "/api/users/me/mfa/recovery-codes",
+            json(json!({"password": password, "code": secret.code_at(step + 1)})),
+            Some(access),
+        )
+        .await?;
+    let recovery = regenerated["recovery_codes"][0]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or(recovery);
+    flow.call(
+        Endpoint::TotpDisable,
+        "/api/users/me/mfa/totp",
+        json(json!({"password": password, "code": recovery})),
+        Some(access),
+    )
+    .await?;
+    flow.label_last("totp-disable (with a recovery code)");
+    Ok(())
+}
+
+/// The passkey routes: one registered by a software authenticator, listed, used to log in, and
+/// deleted.
+async fn passkeys(flow: &mut Flow, access: &str) -> anyhow::Result<()> {
+    use crate::authenticator::Passkey;
+    // The bench's requests carry no public base: links (and the RP) are the local default.
+    let origin = "http://localhost:8000";
+    let json = |value: Value| Some(("application/json", value.to_string()));
+    let options = flow
+        .call(
+            Endpoint::PasskeyRegisterOptions,
+            "/api/users/me/passkeys/options",
+            json(json!({})),
+            Some(access),
+        )
+        .await?;
+    let (mut passkey, answer) = Passkey::create(&options["publicKey"], origin)?;
+    let registered = flow
+        .call(
+            Endpoint::PasskeyRegister,
+            "/api/users/me/passkeys",
+            json(json!({"challenge_token": options["challenge_token"], "credential": answer, "name": "bench"})),
+            Some(access),
+        )
+        .await?;
+    let id = registered["id"]
+        .as_str()
+        .with_context(|| format!("passkey-register: {registered}"))?
+        .to_owned();
+    flow.call(Endpoint::ListPasskeys, "/api/users/me/passkeys", None, Some(access))
+        .await?;
+    let options = flow
+        .call(
+            Endpoint::PasskeyLoginOptions,
+            "/api/auth/passkey/options",
+            json(json!({})),
+            None,
+        )
+        .await?;
+    let answer = passkey.get(&options["publicKey"], origin)?;
+    let tokens = flow
+        .call(
+            Endpoint::PasskeyLogin,
+            "/api/auth/passkey/login",
+            json(json!({"challenge_token": options["challenge_token"], "credential": answer})),
+            None,
+        )
+        .await?;
+    token_pair(&tokens).context("passkey-login")?;
+    flow.call(
+        Endpoint::DeletePasskey,
+        &format!("/api/users/me/passkeys/{id}"),
+        None,
+        Some(access),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Runs every route once, in an order that gives each what it needs.
 pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     let table = format!("ucontact-trips-{}", uuid::Uuid::new_v4().simple());
@@ -307,7 +438,9 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     let mut app = App::build(config, KeyNeeds::ALL, shared::store::WarmUp::None).await?;
     let mailer = Arc::new(CapturingMailer::default());
     app.store = store.clone();
-    app.contacts = store;
+    app.contacts = store.clone();
+    app.mfa = store.clone();
+    app.passkeys = store;
     app.mailer = mailer.clone();
     let mut flow = Flow {
         app,
@@ -513,8 +646,12 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     flow.call(Endpoint::Docs, "/docs", None, None).await?;
     flow.call(Endpoint::DocsAsset, "/docs/swagger-ui.css", None, None)
         .await?;
-    // Last: the account goes, with its sessions.
+    // Second factors: TOTP on, a login with a code, new recovery codes, TOTP off again.
     let login_form = [("username", "benchuser"), ("password", third_password)];
+    let access = flow.login(&form(&login_form)).await?.1;
+    second_factors(&mut flow, &access, third_password).await?;
+    passkeys(&mut flow, &access).await?;
+    // Last: the account goes, with its sessions.
     let access = flow.login(&form(&login_form)).await?.1;
     flow.call(
         Endpoint::DeleteAccount,
