@@ -54,10 +54,14 @@ fn b64(data: &[u8]) -> String {
 }
 
 fn client_data(kind: &str, options: &Value, origin: &str) -> anyhow::Result<Vec<u8>> {
-    let challenge = options["challenge"].as_str().context("options without a challenge")?;
-    Ok(json!({"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false})
-        .to_string()
-        .into_bytes())
+    let challenge = options["challenge"]
+        .as_str()
+        .context("options without a challenge")?;
+    Ok(
+        json!({"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false})
+            .to_string()
+            .into_bytes(),
+    )
 }
 
 /// User present, user verified (and attested credential data with a registration).
@@ -75,7 +79,9 @@ impl Passkey {
             .map_err(|_| anyhow!("P-256 key parse failed"))?;
         let credential_id = uuid::Uuid::new_v4().as_bytes().to_vec();
         let rp_id = options["rp"]["id"].as_str().context("options without rp.id")?;
-        let user_handle = options["user"]["id"].as_str().context("options without user.id")?;
+        let user_handle = options["user"]["id"]
+            .as_str()
+            .context("options without user.id")?;
         // An uncompressed point: 0x04 ‖ x ‖ y.
         let point = key.public_key().as_ref();
         let (x, y) = (&point[1..33], &point[33..65]);

@@ -380,7 +380,9 @@ async fn passkeys(flow: &mut Flow, access: &str) -> anyhow::Result<()> {
         .call(
             Endpoint::PasskeyRegister,
             "/api/users/me/passkeys",
-            json(json!({"challenge_token": options["challenge_token"], "credential": answer, "name": "bench"})),
+            json(
+                json!({"challenge_token": options["challenge_token"], "credential": answer, "name": "bench"}),
+            ),
             Some(access),
         )
         .await?;
@@ -388,8 +390,13 @@ async fn passkeys(flow: &mut Flow, access: &str) -> anyhow::Result<()> {
         .as_str()
         .with_context(|| format!("passkey-register: {registered}"))?
         .to_owned();
-    flow.call(Endpoint::ListPasskeys, "/api/users/me/passkeys", None, Some(access))
-        .await?;
+    flow.call(
+        Endpoint::ListPasskeys,
+        "/api/users/me/passkeys",
+        None,
+        Some(access),
+    )
+    .await?;
     let options = flow
         .call(
             Endpoint::PasskeyLoginOptions,

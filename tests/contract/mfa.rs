@@ -857,6 +857,36 @@ async fn a_token_of_a_logged_out_session_manages_no_second_factor() {
             "POST recovery-codes",
             new_recovery_codes(&app, &ended, PASSWORD, Some(recovery)).await,
         ),
+        // The passkey routes of the account too (each would have answered a live session: 200,
+        // 400 for the made-up answer, 404 for the unknown id).
+        (
+            "POST passkeys/options",
+            app.post_with_token("/api/users/me/passkeys/options", &ended)
+                .await,
+        ),
+        (
+            "POST passkeys",
+            app.send(
+                app.client()
+                    .post(app.url("/api/users/me/passkeys"))
+                    .bearer_auth(&ended)
+                    .json(&json!({"challenge_token": "0".repeat(32), "credential": {}, "code": code})),
+            )
+            .await,
+        ),
+        (
+            "GET passkeys",
+            app.get_with_token("/api/users/me/passkeys", &ended).await,
+        ),
+        (
+            "DELETE passkeys/{id}",
+            app.send(
+                app.client()
+                    .delete(app.url(&format!("/api/users/me/passkeys/{}", "0".repeat(32))))
+                    .bearer_auth(&ended),
+            )
+            .await,
+        ),
     ];
     let failures: Vec<String> = answers
         .iter()
