@@ -943,3 +943,60 @@ async fn the_mfa_routes_need_an_access_token() {
     }
     assert_eq!(mfa_status(&app, &tokens.access).await, status(false, 0));
 }
+
+#[tokio::test]
+async fn second_factor_events_are_audited_and_no_secret_or_code_reaches_the_log() {
+    let app = Server::start().await;
+    app.verified_user("auditee", "auditee@example.com").await;
+    let tokens = app.tokens("auditee").await;
+    let secret = secret_of(
+        &totp_setup(&app, &tokens.access, PASSWORD).await,
+        ISSUER,
+        "auditee",
+    );
+    let mut authenticator = Authenticator::new(&secret);
+    let code = authenticator.next_code().await;
+    let recovery = recovery_codes_of(&totp_confirm(&app, &tokens.access, &code).await);
+    let code = authenticator.next_code().await;
+    tokens_of(&login_otp(&app, "auditee", PASSWORD, Some(&code)).await);
+    tokens_of(&login_otp(&app, "auditee", PASSWORD, Some(&recovery[0])).await);
+    let fresh =
+        recovery_codes_of(&new_recovery_codes(&app, &tokens.access, PASSWORD, Some(&recovery[1])).await);
+    let off = totp_disable(&app, &tokens.access, PASSWORD, Some(&fresh[0])).await;
+    assert_eq!(off.status, 204, "{}", off.text);
+
+    let events = app.audit_events();
+    let succeeded = |name: &str| {
+        events
+            .iter()
+            .filter(|e| e["event"] == name && e["outcome"] == "success")
+            .count()
+    };
+    for name in [
+        "mfa_setup_started",
+        "mfa_enabled",
+        "recovery_codes_regenerated",
+        "mfa_disabled",
+    ] {
+        assert_eq!(succeeded(name), 1, "{name}: {events:#?}");
+    }
+    // The login's recovery code, the regeneration's and the disabling's.
+    assert_eq!(succeeded("recovery_code_used"), 3, "{events:#?}");
+    let logins: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "login_succeeded")
+        .collect();
+    assert_eq!(
+        logins.iter().map(|e| e["amr"].clone()).collect::<Vec<_>>(),
+        [json!("pwd"), json!("pwd otp"), json!("pwd otp")],
+        "{logins:#?}"
+    );
+    let log = app.log();
+    assert!(!log.contains(&secret), "the TOTP secret is in the log");
+    for code in recovery.iter().chain(&fresh) {
+        assert!(
+            !log.contains(code.as_str()) && !log.contains(&code.replace('-', "")),
+            "a recovery code is in the log"
+        );
+    }
+}
