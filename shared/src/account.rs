@@ -52,16 +52,15 @@ pub(crate) async fn in_live_session(
         .ok_or(AuthError::InvalidAccessToken)
 }
 
-/// Checks the user's own password, counted against their username's login backoff. `Ok`: right,
-/// with the backoff key (its failures are cleared by the caller's write).
-pub(crate) async fn check_password(
+/// Lets one check of the user's password or code through their username's login backoff and
+/// counts it (429 past the threshold). `Ok`: the backoff key, whose failures the caller's write
+/// clears once the check passed.
+pub(crate) async fn count_attempt(
     app: &App,
     caller: &Caller,
     event: Event,
     record: &UserRecord,
-    password: &str,
 ) -> Result<String, AuthError> {
-    let user_id = Some(record.user.id);
     let login_key = app
         .limits
         .login_key(&LoginIdentifier::Username(record.user.username.key()))
@@ -72,11 +71,26 @@ pub(crate) async fn check_password(
         .begin_login_attempt(&login_key, now_ms, &app.limits.login)
         .await?
     {
+        let user_id = Some(record.user.id);
         audit::record(caller, event, Outcome::Throttled, user_id, Some("backoff"));
         return Err(AuthError::TooManyAttempts {
             retry_after: (retry_after_ms + 999) / 1000,
         });
     }
+    Ok(login_key)
+}
+
+/// Checks the user's own password, counted against their username's login backoff. `Ok`: right,
+/// with the backoff key (its failures are cleared by the caller's write).
+pub(crate) async fn check_password(
+    app: &App,
+    caller: &Caller,
+    event: Event,
+    record: &UserRecord,
+    password: &str,
+) -> Result<String, AuthError> {
+    let user_id = Some(record.user.id);
+    let login_key = count_attempt(app, caller, event, record).await?;
     if !app
         .passwords
         .verify(password, Some(&record.password_hash))

@@ -131,6 +131,16 @@ impl JobRecord {
         }
     }
 
+    /// The security notice `notice` to `user`'s address.
+    pub fn security_notice(user: &User, notice: SecurityNotice) -> Self {
+        Self::new(Job::SecurityNotice {
+            user_id: user.id.get(),
+            username: user.username.as_str().to_owned(),
+            email: user.email.as_str().to_owned(),
+            notice,
+        })
+    }
+
     /// A new user's verification job with the id the store allocated.
     pub fn for_user(&self, id: UserId) -> Self {
         let mut record = self.clone();

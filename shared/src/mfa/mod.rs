@@ -8,14 +8,13 @@
 
 pub mod codes;
 
-use crate::account::{Proof, check_password, credentials_changed, in_live_session, signed_in};
+use crate::account::{Proof, check_password, count_attempt, credentials_changed, in_live_session, signed_in};
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::auth::AuthError;
-use crate::domain::{Amr, LoginIdentifier, UserId, UserRecord};
-use crate::jobs::{Job, JobRecord, SecurityNotice};
+use crate::domain::{Amr, UserId, UserRecord};
+use crate::jobs::{JobRecord, SecurityNotice};
 use crate::store::mfa::{FactorUse, SetupOutcome, TotpDisabling, TotpEnabling};
-use crate::throttle::Gate;
 use codes::{Code, MfaKeys, TotpSecret};
 
 /// What the status route shows.
@@ -70,14 +69,6 @@ fn keys(app: &App) -> Result<&MfaKeys, AuthError> {
             "this function holds no second-factor key (its route's KeyNeeds::mfa is off)"
         ))
     })
-}
-
-/// The backoff key of the user's username: every code checked counts against it.
-fn login_key(app: &App, record: &UserRecord) -> Result<String, AuthError> {
-    Ok(app
-        .limits
-        .login_key(&LoginIdentifier::Username(record.user.username.key()))
-        .map_err(anyhow::Error::from)?)
 }
 
 /// Checks the second factor of a user whose password was just checked (and counted against the
@@ -236,19 +227,12 @@ pub async fn confirm_setup(
     if record.totp {
         return Err(AuthError::MfaAlreadyOn);
     }
-    let login_key = login_key(app, &record)?;
-    let now_ms = app.clock.exact().timestamp_millis();
-    let (gate, state) = tokio::join!(
-        app.store
-            .begin_login_attempt(&login_key, now_ms, &app.limits.login),
+    // Counted like a password check: a wrong code is a failure of the username's backoff.
+    let (login_key, state) = tokio::join!(
+        count_attempt(app, caller, event, &record),
         app.mfa.mfa_state(user_id)
     );
-    if let Gate::Locked { retry_after_ms } = gate? {
-        audit::record(caller, event, Outcome::Throttled, Some(user_id), Some("backoff"));
-        return Err(AuthError::TooManyAttempts {
-            retry_after: (retry_after_ms + 999) / 1000,
-        });
-    }
+    let login_key = login_key?;
     let state = state?.ok_or(AuthError::InvalidAccessToken)?;
     let keys = keys(app)?;
     let now = totp_now();
@@ -311,12 +295,7 @@ pub async fn disable(
     let record = in_live_session(app, user_id, own_session_id).await?;
     let login_key = on_with_proof(app, caller, event, &record, proof).await?;
     let user = &record.user;
-    let notice = JobRecord::new(Job::SecurityNotice {
-        user_id: user_id.get(),
-        username: user.username.as_str().to_owned(),
-        email: user.email.as_str().to_owned(),
-        notice: SecurityNotice::TotpDisabled,
-    });
+    let notice = JobRecord::security_notice(user, SecurityNotice::TotpDisabled);
     let disabling = TotpDisabling {
         user: user.clone(),
         password_version: record.password_version,

@@ -18,16 +18,15 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::account::in_live_session;
+use crate::account::{count_attempt, in_live_session};
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::auth::{AuthError, Links, TokenPair};
-use crate::domain::{Amr, LoginIdentifier, UserId};
-use crate::jobs::{Job, JobRecord, SecurityNotice};
+use crate::domain::{Amr, UserId};
+use crate::jobs::{JobRecord, SecurityNotice};
 use crate::mfa::{self, Checkpoint};
 use crate::store::passkeys::{AddPasskey, Challenge, ChallengeKind, NewPasskey, PasskeyLogin, StoredPasskey};
 use crate::store::{NewSession, SessionPrecondition};
-use crate::throttle::Gate;
 use ceremony::RelyingParty;
 
 /// A ceremony answer that does not check out: 400 at registration, 401 at login. Deliberately
@@ -133,6 +132,27 @@ fn random_token() -> String {
     Uuid::new_v4().simple().to_string()
 }
 
+/// Keeps a ceremony's state for its answer (single use, [`ceremony::CHALLENGE_LIFETIME`]) and
+/// hands out the options with the state's token.
+async fn keep_state(
+    app: &App,
+    kind: ChallengeKind,
+    state: String,
+    public_key: Value,
+) -> Result<Options, AuthError> {
+    let challenge = Challenge {
+        id: random_token(),
+        kind,
+        state,
+        expires_at: app.clock.now().timestamp() + ceremony::CHALLENGE_LIFETIME.as_secs() as i64,
+    };
+    app.passkeys.put_challenge(&challenge).await?;
+    Ok(Options {
+        public_key,
+        challenge_token: challenge.id,
+    })
+}
+
 fn registration_invalid(caller: &Caller, user_id: UserId, reason: &'static str) -> AuthError {
     audit::record(
         caller,
@@ -219,20 +239,11 @@ pub async fn registration_options(
         .collect();
     let (public_key, state) =
         RelyingParty::new(rp).start_registration(&handle_bytes, record.user.username.as_str(), exclude)?;
-    let challenge = Challenge {
-        id: random_token(),
-        kind: ChallengeKind::Registration {
-            user_id,
-            user_handle: handle,
-        },
-        state,
-        expires_at: app.clock.now().timestamp() + ceremony::CHALLENGE_LIFETIME.as_secs() as i64,
+    let kind = ChallengeKind::Registration {
+        user_id,
+        user_handle: handle,
     };
-    app.passkeys.put_challenge(&challenge).await?;
-    Ok(Options {
-        public_key,
-        challenge_token: challenge.id,
-    })
+    keep_state(app, kind, state, public_key).await
 }
 
 /// Adds the passkey of a registration answer to the signed-in user's account (with TOTP on, after
@@ -249,29 +260,9 @@ pub async fn register(
     let record = in_live_session(app, user_id, own_session_id).await?;
     let login_key = if record.totp {
         // No password here: the code's attempt is counted on its own.
-        let login_key = app
-            .limits
-            .login_key(&LoginIdentifier::Username(record.user.username.key()))
-            .map_err(anyhow::Error::from)?;
-        let now_ms = app.clock.exact().timestamp_millis();
-        if let Gate::Locked { retry_after_ms } = app
-            .store
-            .begin_login_attempt(&login_key, now_ms, &app.limits.login)
-            .await?
-        {
-            audit::record(
-                caller,
-                Event::PasskeyAdded,
-                Outcome::Throttled,
-                Some(user_id),
-                Some("backoff"),
-            );
-            return Err(AuthError::TooManyAttempts {
-                retry_after: (retry_after_ms + 999) / 1000,
-            });
-        }
-        let at = Checkpoint::Route(Event::PasskeyAdded);
-        mfa::check_second_factor(app, caller, at, &record, answer.code).await?;
+        let event = Event::PasskeyAdded;
+        let login_key = count_attempt(app, caller, event, &record).await?;
+        mfa::check_second_factor(app, caller, Checkpoint::Route(event), &record, answer.code).await?;
         Some(login_key)
     } else {
         None
@@ -305,12 +296,7 @@ pub async fn register(
         credential_id: URL_SAFE_NO_PAD.encode(&registered.credential_id),
         credential: registered.credential,
     };
-    let notice = JobRecord::new(Job::SecurityNotice {
-        user_id: user_id.get(),
-        username: user.username.as_str().to_owned(),
-        email: user.email.as_str().to_owned(),
-        notice: SecurityNotice::PasskeyAdded,
-    });
+    let notice = JobRecord::security_notice(user, SecurityNotice::PasskeyAdded);
     let new = NewPasskey {
         passkey: passkey.clone(),
         user_handle,
@@ -335,17 +321,7 @@ pub async fn register(
 /// its discoverable credential), user verification required.
 pub async fn login_options(app: &App, rp: &RelyingPartyConfig) -> Result<Options, AuthError> {
     let (public_key, state) = RelyingParty::new(rp).start_login()?;
-    let challenge = Challenge {
-        id: random_token(),
-        kind: ChallengeKind::Login,
-        state,
-        expires_at: app.clock.now().timestamp() + ceremony::CHALLENGE_LIFETIME.as_secs() as i64,
-    };
-    app.passkeys.put_challenge(&challenge).await?;
-    Ok(Options {
-        public_key,
-        challenge_token: challenge.id,
-    })
+    keep_state(app, ChallengeKind::Login, state, public_key).await
 }
 
 /// Logs in with a passkey's answer: a new session whose tokens say `amr` `["hwk", "user"]` (a
