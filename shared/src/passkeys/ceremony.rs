@@ -85,7 +85,7 @@ impl RelyingParty {
             .authenticator_attachment(None)
             .user_verification_policy(UserVerificationPolicy::Required)
             .reject_synchronised_authenticators(false)
-            .exclude_credentials(Some(exclude))
+            .exclude_credentials(Some(exclude.into_iter().map(Into::into).collect()))
             .hints(None)
             .extensions(Some(extensions));
         let (options, state) = self
@@ -111,8 +111,13 @@ impl RelyingParty {
         if !credential.user_verified {
             return Err(invalid("registered without user verification"));
         }
+        // The answer's own id must be the attested one (the store keys the passkey by the
+        // attested id; an answer claiming another is malformed).
+        if answer.raw_id.as_ref() != credential.cred_id.as_ref() {
+            return Err(invalid("the answer's id is not the attested credential id"));
+        }
         Ok(Registered {
-            credential_id: credential.cred_id.clone(),
+            credential_id: credential.cred_id.as_ref().to_vec(),
             credential: serde_json::to_string(&credential).map_err(invalid)?,
         })
     }
@@ -156,10 +161,10 @@ impl RelyingParty {
         let state: AuthenticationState = serde_json::from_str(state).map_err(invalid)?;
         let answer: PublicKeyCredential = serde_json::from_value(credential.clone()).map_err(invalid)?;
         let mut stored: Credential = serde_json::from_str(stored).map_err(invalid)?;
-        let result = self
-            .core
-            .authenticate_single_credential(&answer, &state, &stored)
-            .map_err(invalid)?;
+        // The one credential the answer names (found by its id): the only one allowed.
+        let mut state = state;
+        state.set_allowed_credentials(vec![stored.clone()]);
+        let result = self.core.authenticate_credential(&answer, &state).map_err(invalid)?;
         if !result.user_verified() {
             return Err(invalid("login without user verification"));
         }

@@ -155,7 +155,9 @@ impl PasskeyStore for DynamoStore {
             .update_expression("SET passkey_handle = if_not_exists(passkey_handle, :candidate)")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":candidate", s(candidate))
-            .return_values(ReturnValue::UpdatedNew)
+            // ALL_NEW, not UPDATED_NEW: an `if_not_exists` that changed nothing updates no
+            // attribute, and moto then returns none (DynamoDB reportedly returns it anyway).
+            .return_values(ReturnValue::AllNew)
             .send()
             .await;
         let Some(output) = conditional(result, "DynamoDB UpdateItem (user handle) failed")? else {
