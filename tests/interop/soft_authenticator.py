@@ -20,6 +20,7 @@ The knobs of the attack tests (keyword arguments of `create` / `get`, and two me
   credential_id=    register under a chosen credential id (a duplicate), or answer with one
   credential=       answer with this exact resident credential
   user_handle=      answer with another user handle than the credential's
+  client_data_type= sign clientDataJSON of another ceremony type (webauthn.get for a create...)
   replay()          the previous response again, byte for byte
   clone()           a second authenticator holding copies of every credential and its counter
   adopt(credential) take a credential of another authenticator (e.g. another user's)
@@ -221,6 +222,7 @@ class Authenticator:
         uv: bool | None = None,
         credential_id: bytes | None = None,
         unchecked: bool = False,
+        client_data_type: str = "webauthn.create",
     ) -> dict:
         """RegistrationResponseJSON for PublicKeyCredentialCreationOptionsJSON `options`."""
         alg = self.alg if alg is None else alg
@@ -253,7 +255,7 @@ class Authenticator:
         ]
         self.credentials.append(credential)
 
-        client_data = self._client_data("webauthn.create", options["challenge"], origin)
+        client_data = self._client_data(client_data_type, options["challenge"], origin)
         attested = (
             self.aaguid
             + struct.pack(">H", len(credential.credential_id))
@@ -305,6 +307,7 @@ class Authenticator:
         uv: bool | None = None,
         user_handle: bytes | None = None,
         unchecked: bool = False,
+        client_data_type: str = "webauthn.get",
     ) -> dict:
         """AuthenticationResponseJSON for PublicKeyCredentialRequestOptionsJSON `options`."""
         options_rp_id = options.get("rpId") or urlsplit(origin).hostname
@@ -322,7 +325,7 @@ class Authenticator:
                 )
             credential = candidates[0]
 
-        client_data = self._client_data("webauthn.get", options["challenge"], origin)
+        client_data = self._client_data(client_data_type, options["challenge"], origin)
         auth_data = (
             hashlib.sha256((rp_id or options_rp_id).encode("utf-8")).digest()
             + bytes([self._flags(uv)])
@@ -567,6 +570,11 @@ class _SelfTest:
         self.registration_refused(
             f"{mode}: registration over another challenge", registration, os.urandom(32)
         )
+        self.registration_refused(
+            f"{mode}: registration with clientDataJSON of type get",
+            Authenticator(alg=alg).create(options, origin, client_data_type="webauthn.get"),
+            challenge,
+        )
 
         # Logins: the counter grows by one each (or stays 0), and py_webauthn follows it.
         stored = verified.sign_count
@@ -605,6 +613,9 @@ class _SelfTest:
         refused("login over https", origin="https://localhost:8000")
         refused("login for another RP id hash", rp_id="evil.example")
         refused("login without UV", uv=False)
+        refused(
+            "login signed over clientDataJSON of type create", client_data_type="webauthn.create"
+        )
 
         options = self.login_options()
         response = auth.clone().get(options, origin)
