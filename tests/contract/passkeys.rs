@@ -214,6 +214,11 @@ async fn deleting_a_passkey_while_it_logs_in() {
 }
 
 #[tokio::test]
+async fn an_ended_session_cannot_manage_passkeys() {
+    scenario("ended-session", &["alice"]).await;
+}
+
+#[tokio::test]
 async fn a_credential_id_registers_once_across_users() {
     scenario("duplicate-credential", &["alice", "bob"]).await;
 }

@@ -1053,6 +1053,39 @@ def delete_while_logging_in(f: Flows) -> None:
     f.result = {"logins": outcomes}
 
 
+@scenario("ended-session")
+def ended_session(f: Flows) -> None:
+    """The Bearer routes of the section refuse an access token whose session has ended (here a
+    passkey session, logged out), though the token has not expired."""
+    (alice,) = f.users[:1]
+    auth = Authenticator()
+    passkey = f.add_passkey(alice, auth, "register")
+    session = f.log_in(auth, alice, "a passkey session")
+    access = session["access_token"]
+    options = f.register_options({**alice, "access": access})
+    credential = Authenticator().create(options["publicKey"], f.origin)
+    answer = f.api.send("POST", "/api/auth/logout", {"refresh_token": session["refresh_token"]})
+    check(answer.status == 204, f"logout: {answer}")
+
+    bad = "Could not validate credentials"
+    for answer, what in [
+        (f.api.register_options(access), "passkey-register-options"),
+        (f.api.register(access, options["challenge_token"], credential), "passkey-register"),
+        (f.api.send("GET", "/api/users/me/passkeys", token=access), "list-passkeys"),
+        (f.api.delete(access, passkey["id"]), "delete-passkey"),
+        (f.api.send("GET", "/api/users/me/mfa", token=access), "mfa-status"),
+    ]:
+        expect_detail(answer, 401, bad, f"{what} with the token of a logged-out session")
+        log(f"ok {what}: an ended session's token refused")
+    refreshed = f.api.send(
+        "POST", "/api/auth/refresh-token", {"refresh_token": session["refresh_token"]}
+    )
+    expect_detail(refreshed, 401, "Invalid or expired refresh token", "refresh after logout")
+    listed = f.api.passkeys(alice["access"])
+    check([p["id"] for p in listed] == [passkey["id"]], f"the refused calls changed: {listed}")
+    f.log_in(auth, alice, "the passkey still logs in")
+
+
 @scenario("duplicate-credential")
 def duplicate_credential(f: Flows) -> None:
     alice, bob = f.users[:2]
