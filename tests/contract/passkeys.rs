@@ -153,6 +153,13 @@ async fn a_tampered_credential_is_refused() {
     scenario("tampered-credential", &["alice"]).await;
 }
 
+/// Beyond the letter of docs/API.md (which lists what registration checks): an answer whose
+/// id/rawId is not the credential id its authenticator data attests is a bad credential.
+#[tokio::test]
+async fn a_credential_claiming_another_id_than_attested_is_refused() {
+    scenario("claimed-id", &["alice"]).await;
+}
+
 #[tokio::test]
 async fn challenge_tokens_are_single_use_per_user_and_per_ceremony() {
     scenario("challenge-tokens", &["alice", "bob"]).await;
