@@ -24,6 +24,7 @@ The knobs of the attack tests (keyword arguments of `create` / `get`, and two me
   replay()          the previous response again, byte for byte
   clone()           a second authenticator holding copies of every credential and its counter
   adopt(credential) take a credential of another authenticator (e.g. another user's)
+  forge(credential) claim a credential's id and user handle with a key pair of its own
 
 `python soft_authenticator.py --self-test` checks it against an independent verifier
 (py_webauthn): for ES256 and EdDSA, registrations and assertions are accepted with user
@@ -370,6 +371,21 @@ class Authenticator:
         self.credentials.append(mine)
         return mine
 
+    def forge(self, credential: Credential) -> Credential:
+        """Holds another credential's id, RP id and user handle, with a new key pair of the same
+        algorithm: a device that claims a credential it does not have."""
+        fake = Credential.generate(
+            credential.alg,
+            credential_id=credential.credential_id,
+            rp_id=credential.rp_id,
+            user_handle=credential.user_handle,
+            user_name=credential.user_name,
+            counter=credential.counter,
+            keeps_counter=credential.keeps_counter,
+        )
+        self.credentials.append(fake)
+        return fake
+
     def credential(self, credential_id: str | bytes) -> Credential:
         raw = unb64url(credential_id) if isinstance(credential_id, str) else credential_id
         for c in self.credentials:
@@ -613,6 +629,16 @@ class _SelfTest:
         refused("login over https", origin="https://localhost:8000")
         refused("login for another RP id hash", rp_id="evil.example")
         refused("login without UV", uv=False)
+        options = self.login_options()
+        forger = Authenticator(alg=alg)
+        forger.forge(auth.credentials[0])
+        self.login_refused(
+            f"{mode}: the credential id signed by another key",
+            forger.get(options, origin),
+            unb64url(options["challenge"]),
+            public_key,
+            stored,
+        )
         refused(
             "login signed over clientDataJSON of type create", client_data_type="webauthn.create"
         )
