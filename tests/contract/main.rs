@@ -15,6 +15,7 @@ mod http_conventions;
 mod login;
 mod mfa;
 mod mfa_races;
+mod passkeys;
 mod password_reset;
 mod protected_routes;
 mod register;
