@@ -164,7 +164,10 @@ impl RelyingParty {
         // The one credential the answer names (found by its id): the only one allowed.
         let mut state = state;
         state.set_allowed_credentials(vec![stored.clone()]);
-        let result = self.core.authenticate_credential(&answer, &state).map_err(invalid)?;
+        let result = self
+            .core
+            .authenticate_credential(&answer, &state)
+            .map_err(invalid)?;
         if !result.user_verified() {
             return Err(invalid("login without user verification"));
         }

@@ -291,7 +291,8 @@ pub async fn register(
         id: random_token(),
         user_id,
         name: answer.name.to_owned(),
-        created_at: now,
+        // To the millisecond: the list is newest first, and two passkeys may come in one second.
+        created_at: app.clock.exact(),
         last_used_at: None,
         credential_id: URL_SAFE_NO_PAD.encode(&registered.credential_id),
         credential: registered.credential,
