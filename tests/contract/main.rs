@@ -14,6 +14,7 @@ mod ended_sessions;
 mod http_conventions;
 mod login;
 mod mfa;
+mod mfa_guards;
 mod mfa_races;
 mod passkeys;
 mod password_reset;

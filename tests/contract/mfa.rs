@@ -17,27 +17,24 @@ use ucontact_tests::totp::base32_decode;
 use ucontact_tests::{Answer, Authenticator, PASSWORD, Server, Settings, Tokens, tokens_of};
 
 use crate::abuse::retry_after;
-use crate::account::{
-    BAD_LOGIN, BAD_REFRESH, INCORRECT, INVALID_CREDENTIALS, NEW_PASSWORD, assert_401, list_sessions, me,
-    request_reset, set_password,
-};
+use crate::account::{BAD_LOGIN, INCORRECT, NEW_PASSWORD, assert_401, list_sessions, me};
 
 pub(crate) const MFA: &str = "/api/users/me/mfa";
 pub(crate) const TOTP: &str = "/api/users/me/mfa/totp";
-const TOTP_CONFIRM: &str = "/api/users/me/mfa/totp/confirm";
-const RECOVERY_CODES: &str = "/api/users/me/mfa/recovery-codes";
+pub(crate) const TOTP_CONFIRM: &str = "/api/users/me/mfa/totp/confirm";
+pub(crate) const RECOVERY_CODES: &str = "/api/users/me/mfa/recovery-codes";
 pub(crate) const CODE_REQUIRED: &str = "Two-factor code required";
 pub(crate) const INVALID_CODE: &str = "Invalid two-factor code";
 pub(crate) const ALREADY_ON: &str = "Two-factor authentication is already on";
 pub(crate) const OFF: &str = "Two-factor authentication is off";
 /// The subject of the notice that `totp-disable` sends.
 pub(crate) const TURNED_OFF: &str = "Two-factor authentication was turned off";
-const NOT_AUTHENTICATED: &str = "Not authenticated";
+pub(crate) const NOT_AUTHENTICATED: &str = "Not authenticated";
 /// `MFA_ISSUER`'s default.
-const ISSUER: &str = "UContact";
+pub(crate) const ISSUER: &str = "UContact";
 
 /// Settings for tests whose subject is wrong codes, not abuse: no backoff gets in their way.
-fn forgiving() -> Settings {
+pub(crate) fn forgiving() -> Settings {
     Settings::default().with("LOGIN_BACKOFF_THRESHOLD", "100")
 }
 
@@ -45,7 +42,13 @@ fn forgiving() -> Settings {
 // Requests
 
 /// A request with Bearer `access` and a JSON body.
-async fn bearer_json(app: &Server, method: Method, path: &str, access: &str, body: Value) -> Answer {
+pub(crate) async fn bearer_json(
+    app: &Server,
+    method: Method,
+    path: &str,
+    access: &str,
+    body: Value,
+) -> Answer {
     app.send(
         app.client()
             .request(method, app.url(path))
@@ -56,7 +59,7 @@ async fn bearer_json(app: &Server, method: Method, path: &str, access: &str, bod
 }
 
 /// `body` with the field `code` when there is one.
-fn with_code(mut body: Value, code: Option<&str>) -> Value {
+pub(crate) fn with_code(mut body: Value, code: Option<&str>) -> Value {
     if let Some(code) = code {
         body["code"] = json!(code);
     }
@@ -107,7 +110,7 @@ pub(crate) async fn login_otp(app: &Server, username: &str, password: &str, otp:
     app.post_form("/api/auth/login", &form).await
 }
 
-async fn change_password_with(
+pub(crate) async fn change_password_with(
     app: &Server,
     access: &str,
     current: &str,
@@ -118,7 +121,7 @@ async fn change_password_with(
     bearer_json(app, Method::POST, "/api/users/me/password", access, body).await
 }
 
-async fn change_email_with(
+pub(crate) async fn change_email_with(
     app: &Server,
     access: &str,
     new_email: &str,
@@ -129,7 +132,12 @@ async fn change_email_with(
     bearer_json(app, Method::POST, "/api/users/me/email", access, body).await
 }
 
-async fn delete_account_with(app: &Server, access: &str, password: &str, code: Option<&str>) -> Answer {
+pub(crate) async fn delete_account_with(
+    app: &Server,
+    access: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Answer {
     let body = with_code(json!({ "password": password }), code);
     bearer_json(app, Method::DELETE, "/api/users/me", access, body).await
 }
@@ -214,7 +222,7 @@ pub(crate) fn secret_of(answer: &Answer, issuer: &str, username: &str) -> String
 
 /// Whether `code` is shaped as the contract's recovery codes: `xxxx-xxxx-xxxx` of lowercase
 /// base32 (`a-z`, `2-7`).
-fn recovery_code_shaped(code: &str) -> bool {
+pub(crate) fn recovery_code_shaped(code: &str) -> bool {
     let groups: Vec<&str> = code.split('-').collect();
     groups.len() == 3
         && groups.iter().all(|group| {
@@ -258,7 +266,7 @@ pub(crate) fn recovery_codes_of(answer: &Answer) -> Vec<String> {
 }
 
 /// The claims of a JWT, unverified (the signature is other tests' business).
-fn claims(token: &str) -> Value {
+pub(crate) fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("a JWT");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON claims")
 }
@@ -270,7 +278,7 @@ pub(crate) fn amr(token: &str) -> Value {
 
 /// The `amr` that list-sessions shows for the session of `access` (by its `sid`).
 #[track_caller]
-fn listed_amr(sessions: &[Value], access: &str) -> Value {
+pub(crate) fn listed_amr(sessions: &[Value], access: &str) -> Value {
     let sid = claims(access)["sid"].clone();
     sessions
         .iter()
@@ -280,7 +288,7 @@ fn listed_amr(sessions: &[Value], access: &str) -> Value {
 }
 
 /// Whether the answer is the contract's 401 for a refused access token.
-fn is_refusal(answer: &Answer, detail: &str) -> bool {
+pub(crate) fn is_refusal(answer: &Answer, detail: &str) -> bool {
     answer.status == 401
         && serde_json::from_str::<Value>(&answer.text).ok() == Some(json!({ "detail": detail }))
         && answer.header("www-authenticate") == Some("Bearer")
@@ -291,7 +299,7 @@ fn is_refusal(answer: &Answer, detail: &str) -> bool {
 /// 4 s as tests/contract/abuse.rs does (an attempt let through after a window is checked, fails
 /// and doubles it), so that whatever the caller sends next surely lands inside it. Returns the
 /// last refusal's `Retry-After`.
-async fn back_off<F, Fut>(checks: usize, status: u16, wrong: F) -> u64
+pub(crate) async fn back_off<F, Fut>(checks: usize, status: u16, wrong: F) -> u64
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Answer>,
@@ -733,270 +741,3 @@ async fn without_totp_the_account_routes_ignore_a_code() {
 
 // ---------------------------------------------------------------------------------------------
 // Backoff
-
-#[tokio::test]
-async fn wrong_codes_at_login_and_on_totp_disable_count_against_the_login_backoff() {
-    let app = Server::start_with(Settings::default().with("LOGIN_BACKOFF_THRESHOLD", "2")).await;
-    let mut user = enrolled(&app, "johndoe").await;
-    let access = user.tokens.access.clone();
-    let wrong = user.authenticator.wrong_code();
-
-    // One wrong code on totp-disable, then login's: both count for the username.
-    totp_disable(&app, &access, PASSWORD, Some(&wrong))
-        .await
-        .assert_detail(400, INVALID_CODE);
-    back_off(1, 401, || login_otp(&app, "johndoe", PASSWORD, Some(&wrong))).await;
-    // Inside the window nothing checks a password or a code, right as they are.
-    let code = user.authenticator.next_code().await;
-    retry_after(&login_otp(&app, "johndoe", PASSWORD, Some(&code)).await);
-    retry_after(&login_otp(&app, "johndoe", PASSWORD, Some(&user.recovery_codes[0])).await);
-    let wait = retry_after(&totp_disable(&app, &access, PASSWORD, Some(&code)).await);
-
-    // After the window the right code logs in (the refusals changed nothing)...
-    tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(100)).await;
-    let code = user.authenticator.next_code().await;
-    let fresh = tokens_of(&login_otp(&app, "johndoe", PASSWORD, Some(&code)).await);
-    assert_eq!(amr(&fresh.access), json!(["pwd", "otp"]));
-    assert_eq!(mfa_status(&app, &fresh.access).await, status(true, 10));
-    // ...and clears the count: the threshold's two checks again before any refusal.
-    for _ in 0..2 {
-        login_otp(&app, "johndoe", PASSWORD, Some(&wrong))
-            .await
-            .assert_detail(401, INVALID_CODE);
-    }
-}
-
-#[tokio::test]
-async fn wrong_codes_at_totp_confirm_count_against_the_login_backoff() {
-    let app = Server::start_with(Settings::default().with("LOGIN_BACKOFF_THRESHOLD", "2")).await;
-    app.verified_user("johndoe", "john@example.com").await;
-    let tokens = app.tokens("johndoe").await;
-    let secret = secret_of(
-        &totp_setup(&app, &tokens.access, PASSWORD).await,
-        ISSUER,
-        "johndoe",
-    );
-    let mut phone = Authenticator::new(&secret);
-    let wrong = phone.wrong_code();
-
-    back_off(2, 400, || totp_confirm(&app, &tokens.access, &wrong)).await;
-    // Inside the window the right code confirms nothing, and the username's logins are refused.
-    let code = phone.next_code().await;
-    retry_after(&totp_confirm(&app, &tokens.access, &code).await);
-    let wait = retry_after(&app.login("johndoe", PASSWORD).await);
-    assert_eq!(mfa_status(&app, &tokens.access).await, status(false, 0));
-
-    tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(100)).await;
-    let code = phone.next_code().await;
-    recovery_codes_of(&totp_confirm(&app, &tokens.access, &code).await);
-    assert_eq!(mfa_status(&app, &tokens.access).await, status(true, 10));
-}
-
-// ---------------------------------------------------------------------------------------------
-// A password reset, ended sessions
-
-#[tokio::test]
-async fn a_password_reset_by_email_leaves_totp_on() {
-    let app = Server::start().await;
-    let mut user = enrolled(&app, "johndoe").await;
-
-    let token = request_reset(&app, &user.email).await;
-    let answer = set_password(&app, &token, NEW_PASSWORD).await;
-    assert_eq!(
-        (answer.status, answer.json()),
-        (200, json!({ "message": "Password successfully updated" }))
-    );
-    // Every session ended, as a reset does; the second factor did not.
-    app.refresh(&user.tokens.refresh)
-        .await
-        .assert_detail(401, BAD_REFRESH);
-    assert_401(
-        &app.login(&user.username, PASSWORD).await,
-        BAD_LOGIN,
-        "the old password",
-    );
-    assert_401(
-        &app.login(&user.username, NEW_PASSWORD).await,
-        CODE_REQUIRED,
-        "the new password alone",
-    );
-    let code = user.authenticator.next_code().await;
-    let fresh = tokens_of(&login_otp(&app, &user.username, NEW_PASSWORD, Some(&code)).await);
-    assert_eq!(amr(&fresh.access), json!(["pwd", "otp"]));
-    assert_eq!(mfa_status(&app, &fresh.access).await, status(true, 10));
-    tokens_of(&login_otp(&app, &user.username, NEW_PASSWORD, Some(&user.recovery_codes[0])).await);
-}
-
-#[tokio::test]
-async fn a_token_of_a_logged_out_session_manages_no_second_factor() {
-    let app = Server::start().await;
-    let mut user = enrolled(&app, "johndoe").await;
-    let ended = user.tokens.access.clone();
-    let answer = app
-        .post_json(
-            "/api/auth/logout",
-            json!({ "refresh_token": user.tokens.refresh }),
-        )
-        .await;
-    assert_eq!(answer.status, 204, "{}", answer.text);
-    let code = user.authenticator.next_code().await;
-    let live = tokens_of(&login_otp(&app, "johndoe", PASSWORD, Some(&code)).await);
-
-    // Each with a body a live session would have had answered otherwise (a 200, or 409: on).
-    let code = user.authenticator.next_code().await;
-    let recovery = user.recovery_codes[0].as_str();
-    let answers = [
-        ("GET mfa", app.get_with_token(MFA, &ended).await),
-        ("POST totp", totp_setup(&app, &ended, PASSWORD).await),
-        ("POST totp/confirm", totp_confirm(&app, &ended, &code).await),
-        (
-            "DELETE totp",
-            totp_disable(&app, &ended, PASSWORD, Some(&code)).await,
-        ),
-        (
-            "POST recovery-codes",
-            new_recovery_codes(&app, &ended, PASSWORD, Some(recovery)).await,
-        ),
-        // The passkey routes of the account too (each would have answered a live session: 200,
-        // 400 for the made-up answer, 404 for the unknown id).
-        (
-            "POST passkeys/options",
-            app.post_with_token("/api/users/me/passkeys/options", &ended)
-                .await,
-        ),
-        (
-            "POST passkeys",
-            app.send(
-                app.client()
-                    .post(app.url("/api/users/me/passkeys"))
-                    .bearer_auth(&ended)
-                    .json(&json!({"challenge_token": "0".repeat(32), "credential": {}, "code": code})),
-            )
-            .await,
-        ),
-        (
-            "GET passkeys",
-            app.get_with_token("/api/users/me/passkeys", &ended).await,
-        ),
-        (
-            "DELETE passkeys/{id}",
-            app.send(
-                app.client()
-                    .delete(app.url(&format!("/api/users/me/passkeys/{}", "0".repeat(32))))
-                    .bearer_auth(&ended),
-            )
-            .await,
-        ),
-    ];
-    let failures: Vec<String> = answers
-        .iter()
-        .filter(|(_, answer)| !is_refusal(answer, INVALID_CREDENTIALS))
-        .map(|(route, answer)| format!("{route} answered {} {}", answer.status, answer.text))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "the access token of the logged-out session was taken:\n{}",
-        failures.join("\n")
-    );
-    // Nothing changed: on, the recovery codes the same (the one sent still good), no notice.
-    assert_eq!(mfa_status(&app, &live.access).await, status(true, 10));
-    tokens_of(&login_otp(&app, "johndoe", PASSWORD, Some(recovery)).await);
-    assert_eq!(turned_off_notices(&app, &user.email).await, 0);
-}
-
-#[tokio::test]
-async fn the_mfa_routes_need_an_access_token() {
-    let app = Server::start().await;
-    app.verified_user("johndoe", "john@example.com").await;
-    let tokens = app.tokens("johndoe").await;
-    let routes = |token: Option<&str>| {
-        let password = json!({ "password": PASSWORD });
-        let password_and_code = json!({ "password": PASSWORD, "code": "123456" });
-        [
-            (Method::GET, MFA, None),
-            (Method::POST, TOTP, Some(password)),
-            (Method::POST, TOTP_CONFIRM, Some(json!({ "code": "123456" }))),
-            (Method::DELETE, TOTP, Some(password_and_code.clone())),
-            (Method::POST, RECOVERY_CODES, Some(password_and_code)),
-        ]
-        .into_iter()
-        .map(|(method, path, body)| {
-            let label = format!("{method} {path}");
-            let mut request = app.client().request(method, app.url(path));
-            if let Some(body) = body {
-                request = request.json(&body);
-            }
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            (label, request)
-        })
-        .collect::<Vec<_>>()
-    };
-    for (route, request) in routes(None) {
-        assert_401(&app.send(request).await, NOT_AUTHENTICATED, &route);
-    }
-    for token in [tokens.refresh.as_str(), "garbage"] {
-        for (route, request) in routes(Some(token)) {
-            assert_401(&app.send(request).await, INVALID_CREDENTIALS, &route);
-        }
-    }
-    assert_eq!(mfa_status(&app, &tokens.access).await, status(false, 0));
-}
-
-#[tokio::test]
-async fn second_factor_events_are_audited_and_no_secret_or_code_reaches_the_log() {
-    let app = Server::start().await;
-    app.verified_user("auditee", "auditee@example.com").await;
-    let tokens = app.tokens("auditee").await;
-    let secret = secret_of(
-        &totp_setup(&app, &tokens.access, PASSWORD).await,
-        ISSUER,
-        "auditee",
-    );
-    let mut authenticator = Authenticator::new(&secret);
-    let code = authenticator.next_code().await;
-    let recovery = recovery_codes_of(&totp_confirm(&app, &tokens.access, &code).await);
-    let code = authenticator.next_code().await;
-    tokens_of(&login_otp(&app, "auditee", PASSWORD, Some(&code)).await);
-    tokens_of(&login_otp(&app, "auditee", PASSWORD, Some(&recovery[0])).await);
-    let fresh =
-        recovery_codes_of(&new_recovery_codes(&app, &tokens.access, PASSWORD, Some(&recovery[1])).await);
-    let off = totp_disable(&app, &tokens.access, PASSWORD, Some(&fresh[0])).await;
-    assert_eq!(off.status, 204, "{}", off.text);
-
-    let events = app.audit_events();
-    let succeeded = |name: &str| {
-        events
-            .iter()
-            .filter(|e| e["event"] == name && e["outcome"] == "success")
-            .count()
-    };
-    for name in [
-        "mfa_setup_started",
-        "mfa_enabled",
-        "recovery_codes_regenerated",
-        "mfa_disabled",
-    ] {
-        assert_eq!(succeeded(name), 1, "{name}: {events:#?}");
-    }
-    // The login's recovery code, the regeneration's and the disabling's.
-    assert_eq!(succeeded("recovery_code_used"), 3, "{events:#?}");
-    let logins: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event"] == "login_succeeded")
-        .collect();
-    assert_eq!(
-        logins.iter().map(|e| e["amr"].clone()).collect::<Vec<_>>(),
-        [json!("pwd"), json!("pwd otp"), json!("pwd otp")],
-        "{logins:#?}"
-    );
-    let log = app.log();
-    assert!(!log.contains(&secret), "the TOTP secret is in the log");
-    for code in recovery.iter().chain(&fresh) {
-        assert!(
-            !log.contains(code.as_str()) && !log.contains(&code.replace('-', "")),
-            "a recovery code is in the log"
-        );
-    }
-}

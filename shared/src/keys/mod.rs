@@ -16,8 +16,10 @@
 pub mod algorithm;
 pub mod deployed;
 pub mod file;
+mod secret_keys;
 #[cfg(feature = "secrets-manager")]
 pub mod secrets_manager;
+pub use secret_keys::{abuse_hash_key, generate_abuse_hash_key, generate_mfa_key, mfa_key};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -673,41 +675,6 @@ impl KeyRing {
             Err(e) => tracing::warn!(error = %e, "reloading the signing keys failed; keeping the ones held"),
         }
     }
-}
-
-/// The abuse-state hash key from stored text (at least 32 bytes).
-pub fn abuse_hash_key(text: &str) -> Result<SecretBox<[u8]>, MalformedKeys> {
-    let text = text.trim();
-    if text.len() < 32 {
-        return Err(MalformedKeys(
-            "the abuse-state hash key is shorter than 32 bytes".into(),
-        ));
-    }
-    Ok(SecretBox::new(text.as_bytes().to_vec().into_boxed_slice()))
-}
-
-/// A fresh abuse-state hash key, as text.
-pub fn generate_abuse_hash_key() -> String {
-    let mut bytes = [0u8; 48];
-    rand::fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The second-factor key from stored text (at least 32 bytes of random text; Secrets Manager
-/// generates it deployed). [`crate::mfa`] derives its sealing and hashing keys from it.
-pub fn mfa_key(text: &str) -> Result<SecretBox<[u8]>, MalformedKeys> {
-    let text = text.trim();
-    if text.len() < 32 {
-        return Err(MalformedKeys(
-            "the second-factor key is shorter than 32 bytes".into(),
-        ));
-    }
-    Ok(SecretBox::new(text.as_bytes().to_vec().into_boxed_slice()))
-}
-
-/// A fresh second-factor key, as text.
-pub fn generate_mfa_key() -> String {
-    generate_abuse_hash_key()
 }
 
 #[cfg(test)]

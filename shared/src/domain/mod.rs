@@ -2,6 +2,9 @@
 //! [`FieldError`] the HTTP layer turns into a FastAPI-shaped 422; past the boundary nothing is
 //! checked again.
 
+mod amr;
+pub use amr::Amr;
+
 use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -417,46 +420,6 @@ pub struct UserRecord {
     /// Whether logging in takes a TOTP or recovery code besides the password (docs/API.md,
     /// "Second factors and passkeys").
     pub totp: bool,
-}
-
-/// How a session was signed in: the `amr` claim (RFC 8176) of its tokens, shown in its user's
-/// session list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Amr {
-    /// A password.
-    #[default]
-    Password,
-    /// A password and a TOTP or recovery code.
-    PasswordOtp,
-    /// A user-verifying passkey.
-    Passkey,
-}
-
-impl Amr {
-    /// The claim's values.
-    pub fn methods(self) -> &'static [&'static str] {
-        match self {
-            Amr::Password => &["pwd"],
-            Amr::PasswordOtp => &["pwd", "otp"],
-            Amr::Passkey => &["hwk", "user"],
-        }
-    }
-
-    /// The methods joined by spaces: how the stores keep it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Amr::Password => "pwd",
-            Amr::PasswordOtp => "pwd otp",
-            Amr::Passkey => "hwk user",
-        }
-    }
-
-    /// The inverse of [`Amr::as_str`] (and of the claim's values joined by spaces).
-    pub fn parse(text: &str) -> Option<Self> {
-        [Amr::Password, Amr::PasswordOtp, Amr::Passkey]
-            .into_iter()
-            .find(|amr| amr.as_str() == text)
-    }
 }
 
 /// A contact's id: a positive integer, allocated once per user and never reused.
