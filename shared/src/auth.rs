@@ -274,7 +274,15 @@ pub async fn login(
         );
         return Err(AuthError::EmailNotVerified);
     }
-    // A missing or wrong code leaves this attempt counted against the identifier's backoff.
+    // A missing or wrong code leaves this attempt counted against the identifier's backoff, and
+    // always against the username's (docs/API.md): a login by email counts there too, so that
+    // the two identifiers do not give twice the guesses at a code.
+    let username_key = match (&identifier, record.totp) {
+        (LoginIdentifier::Email(_), true) => {
+            Some(crate::account::count_attempt(app, caller, Event::LoginFailed, &record).await?)
+        }
+        _ => None,
+    };
     let amr = mfa::check_second_factor(app, caller, Checkpoint::Login, &record, otp).await?;
     let session_id = Uuid::new_v4().simple().to_string();
     let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
@@ -312,6 +320,9 @@ pub async fn login(
             Some("credentials_changed"),
         );
         return Err(AuthError::BadCredentials);
+    }
+    if let Some(username_key) = username_key {
+        app.store.clear_login_attempts(&username_key).await?;
     }
     audit::record_login(caller, user.id, amr);
     Ok(TokenPair {

@@ -8,11 +8,16 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 /// `RUST_LOG` as a list of `target=level` directives (or a bare level), default `info`. A plain
 /// target filter rather than `EnvFilter`: no regex engine in every function binary.
+///
+/// The WebAuthn library is always silent: it logs what a client sent (whole authenticator data
+/// of a refused ceremony, at ERROR), which would let anyone write megabytes of their choosing
+/// into the log per request. The passkey use cases log a refusal's cause themselves.
 fn filter() -> Targets {
     std::env::var("RUST_LOG")
         .ok()
-        .and_then(|directives| directives.parse().ok())
+        .and_then(|directives| directives.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+        .with_target("webauthn_rs_core", tracing_subscriber::filter::LevelFilter::OFF)
 }
 
 /// JSON logs for Lambda, without ANSI colours or the time (CloudWatch adds it); each line names

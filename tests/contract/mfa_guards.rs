@@ -280,3 +280,36 @@ async fn second_factor_events_are_audited_and_no_secret_or_code_reaches_the_log(
         );
     }
 }
+
+#[tokio::test]
+async fn a_login_by_email_gets_no_more_code_guesses_than_the_username_allows() {
+    let app = Server::start_with(Settings::default().with("LOGIN_BACKOFF_THRESHOLD", "2")).await;
+    let mut user = enrolled(&app, "johndoe").await;
+    let wrong = user.authenticator.wrong_code();
+    // Two wrong codes by username reach the threshold.
+    for _ in 0..2 {
+        login_otp(&app, "johndoe", PASSWORD, Some(&wrong))
+            .await
+            .assert_detail(401, INVALID_CODE);
+    }
+    // By email, the right password and the right code: the username's backoff holds it, so no
+    // code is checked (else the email's own count would give two more guesses). A recovery
+    // code: no wait for a new step, which could outlast the short window.
+    let recovery = &user.recovery_codes[1];
+    let wait = retry_after(&login_otp(&app, &user.email, PASSWORD, Some(recovery)).await);
+
+    // And the other way round: wrong codes by email count for the username.
+    tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(100)).await;
+    let code = user.authenticator.next_code().await;
+    tokens_of(&login_otp(&app, "johndoe", PASSWORD, Some(&code)).await);
+    // One wrong code by email and one by username: two for the username, its threshold.
+    login_otp(&app, &user.email, PASSWORD, Some(&wrong))
+        .await
+        .assert_detail(401, INVALID_CODE);
+    login_otp(&app, "johndoe", PASSWORD, Some(&wrong))
+        .await
+        .assert_detail(401, INVALID_CODE);
+    // (A recovery code: the authenticator may wait for a new step, past the short window.)
+    let recovery = &user.recovery_codes[0];
+    retry_after(&login_otp(&app, "johndoe", PASSWORD, Some(recovery)).await);
+}

@@ -213,3 +213,34 @@ async fn one_code_on_concurrent_totp_disable_and_recovery_codes_calls_changes_th
         outcomes.join("; ")
     );
 }
+
+#[tokio::test]
+async fn concurrent_regenerations_each_with_another_code_of_one_set_replace_it_once() {
+    let app = Server::start_with(racing()).await;
+    for round in 0..3 {
+        let user: Enrolled = enrolled(&app, &format!("regen{round}")).await;
+        let access = &user.tokens.access;
+        // Four different codes of the same set: serially, the first regeneration would kill the
+        // other three (they belong to the old set).
+        let answers = join_all(
+            user.recovery_codes[..LOGINS]
+                .iter()
+                .map(|code| new_recovery_codes(&app, access, PASSWORD, Some(code))),
+        )
+        .await;
+        let winners: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {:?}", statuses(&answers));
+        for loser in answers.iter().filter(|a| a.status != 200) {
+            loser.assert_detail(400, INVALID_CODE);
+        }
+        // The winner's set is the set: ten left, and one of them works.
+        let fresh = recovery_codes_of(winners[0]);
+        assert_eq!(mfa_status(&app, access).await, status(true, 10), "round {round}");
+        tokens_of(&login_otp(&app, &user.username, PASSWORD, Some(&fresh[0])).await);
+        for old in &user.recovery_codes {
+            login_otp(&app, &user.username, PASSWORD, Some(old))
+                .await
+                .assert_detail(401, INVALID_CODE);
+        }
+    }
+}

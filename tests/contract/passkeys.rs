@@ -284,3 +284,18 @@ async fn challenges_expire_after_300_seconds() {
         .await;
     flows(&app, "expiry-stale", &alice, Some(&state));
 }
+
+#[tokio::test]
+async fn oversized_answers_are_refused_and_stay_out_of_the_log() {
+    let app = Server::start().await;
+    let users = users(&app, &["alice"]).await;
+    let before = app.log().len();
+    flows(&app, "oversized-answers", &users, None);
+    // Two 600 KB answers (800 KB of base64 each): a log that kept what the client sent would
+    // have grown by megabytes (the WebAuthn library logs a refused answer's bytes at ERROR).
+    let grown = app.log().len() - before;
+    assert!(
+        grown < 64 * 1024,
+        "the log grew by {grown} bytes for two refused ceremonies"
+    );
+}

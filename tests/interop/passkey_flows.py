@@ -703,6 +703,27 @@ def tampered_credential(f: Flows) -> None:
     f.log_in(auth, alice, "an untampered login")
 
 
+@scenario("oversized-answers")
+def oversized_answers(f: Flows) -> None:
+    """A registered credential's id and user handle with 600 KB of junk authenticator data (at
+    login) or attestation object (at registration): refused, and the Rust side checks that the
+    server's log did not grow with them."""
+    (alice,) = f.users[:1]
+    auth = Authenticator()
+    f.add_passkey(alice, auth, "a passkey")
+    junk = b64url(b"\xff" * 600_000)
+    options = f.login_options()
+    credential = auth.clone().get(options["publicKey"], f.origin)
+    credential["response"]["authenticatorData"] = junk
+    expect_login_refused(f.api.login(options["challenge_token"], credential), "600 KB of authenticatorData")
+    options = f.register_options(alice)
+    credential = Authenticator().create(options["publicKey"], f.origin)
+    credential["response"]["attestationObject"] = junk
+    answer = f.api.register(alice["access"], options["challenge_token"], credential)
+    expect_registration_refused(answer, "a 600 KB attestationObject")
+    f.log_in(auth, alice, "the passkey, afterwards")
+
+
 @scenario("claimed-id")
 def claimed_id(f: Flows) -> None:
     """A registration whose id/rawId is not the credential id its authenticator data attests: no

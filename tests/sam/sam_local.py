@@ -77,12 +77,14 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
     )
     address = re.search(r"<([^>]+)>", sender).group(1)
     session.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=address)
-    # The abuse-state hash key, as template.yaml's AbuseHashKey (a generated string); then the
-    # signing keys, as an operator makes them after a first deploy (README "Deploying").
+    # The abuse-state hash key and the second-factor key, as template.yaml's AbuseHashKey and
+    # MfaKey (generated strings); then the signing keys, as an operator makes them after a first
+    # deploy (README "Deploying").
     keys_prefix = f"{table}/keys"
-    session.client("secretsmanager", endpoint_url=endpoint).create_secret(
-        Name=f"{keys_prefix}/abuse-hash", SecretString=secrets.token_urlsafe(48)
-    )
+    for name in ("abuse-hash", "mfa"):
+        session.client("secretsmanager", endpoint_url=endpoint).create_secret(
+            Name=f"{keys_prefix}/{name}", SecretString=secrets.token_urlsafe(48)
+        )
     operator_env = {
         "PATH": os.environ.get("PATH", ""),
         "STORE": "dynamodb",
@@ -156,7 +158,8 @@ EXPECTED = {
     "list-passkeys": [("list-passkeys", *UNAUTHORIZED)],
     "delete-passkey": [("delete-passkey", *UNAUTHORIZED)],
     "passkey-login-options": [
-        ("passkey-login-options", 200, lambda b: b["publicKey"]["rpId"] == "abc123.execute-api.eu-west-1.amazonaws.com" and b["challenge_token"])
+        # The RP id of PUBLIC_BASE_URL (the start-api address on this machine: `localhost`).
+        ("passkey-login-options", 200, lambda b: b["publicKey"]["rpId"] == "localhost" and b["challenge_token"])
     ],
     "passkey-login": [("passkey-login", 401, {"detail": "Invalid passkey"})],
     "list-contacts": [("list-contacts", *UNAUTHORIZED)],

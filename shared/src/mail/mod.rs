@@ -105,7 +105,7 @@ pub fn email_changed_notice(before: &User, new_email: &Email) -> OutgoingEmail {
         "The email address of your UContact account is now {new_email}, and every session was signed out.",
         new_email = new_email.as_str()
     );
-    plain_notice(before, "Your email address was changed", &intro)
+    plain_notice(before, "Your email address was changed", &intro, FOOTER)
 }
 
 /// A notice about the account's second factors.
@@ -118,16 +118,24 @@ pub fn security_notice(user: &User, notice: crate::jobs::SecurityNotice) -> Outg
         ),
         SecurityNotice::PasskeyAdded => (
             "A passkey was added to your account",
-            "A passkey was added to your UContact account: it can now sign in without your password.",
+            "A passkey was added to your UContact account: it can now sign in without your password or code.",
         ),
     };
-    plain_notice(user, subject, intro)
+    let footer = match notice {
+        // A password reset leaves passkeys in place: the passkey itself has to go.
+        SecurityNotice::PasskeyAdded => {
+            "If you did not do this, delete the passkey (your passkeys are listed at GET /api/users/me/passkeys), then change your password and sign out every session."
+        }
+        SecurityNotice::TotpDisabled => FOOTER,
+    };
+    plain_notice(user, subject, intro, footer)
 }
 
+const FOOTER: &str = "If you did not do this, reset your password and contact support.";
+
 /// A notice without a link, in plain text and HTML.
-fn plain_notice(user: &User, subject: &str, intro: &str) -> OutgoingEmail {
+fn plain_notice(user: &User, subject: &str, intro: &str, footer: &str) -> OutgoingEmail {
     let name = user.username.as_str();
-    let footer = "If you did not do this, reset your password and contact support.";
     OutgoingEmail {
         to: user.email.with_ascii_domain(),
         subject: subject.into(),

@@ -71,22 +71,21 @@ fn keys(app: &App) -> Result<&MfaKeys, AuthError> {
     })
 }
 
-/// Checks the second factor of a user whose password was just checked (and counted against the
-/// backoff): nothing to check without TOTP; otherwise `code` must be a TOTP code of a step later
-/// than the last accepted, or an unused recovery code, and is spent here. `Ok`: how the user
-/// signed in.
-pub async fn check_second_factor(
+/// The second factor a request presents, checked but not spent: `Ok(None)` when TOTP is off (the
+/// password is all it takes); otherwise `code` must be a TOTP code of a step later than the last
+/// accepted (compared with the sealed secret), or a well-formed recovery code (whether it is still
+/// one of the user's is the spending's condition). Missing or wrong: the contract's 400 or 401.
+async fn presented_factor(
     app: &App,
     caller: &Caller,
     at: Checkpoint,
     record: &UserRecord,
     code: Option<&str>,
-) -> Result<Amr, AuthError> {
+) -> Result<Option<FactorUse>, AuthError> {
     if !record.totp {
-        return Ok(Amr::Password);
+        return Ok(None);
     }
     let user_id = record.user.id;
-    let at_login = at.at_login();
     let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
         audit::record(
             caller,
@@ -95,12 +94,14 @@ pub async fn check_second_factor(
             Some(user_id),
             Some("code_required"),
         );
-        return Err(AuthError::CodeRequired { at_login });
+        return Err(AuthError::CodeRequired {
+            at_login: at.at_login(),
+        });
     };
     let state = app.mfa.mfa_state(user_id).await?;
     let Some(state) = state.filter(|state| state.totp) else {
         // Turned off since the user was read: the password is all it takes now.
-        return Ok(Amr::Password);
+        return Ok(None);
     };
     let keys = keys(app)?;
     let factor = match Code::parse(code) {
@@ -119,21 +120,24 @@ pub async fn check_second_factor(
             .recovery_hash(user_id, &code)
             .map(|hash| FactorUse::Recovery { hash }),
     };
-    let spent = match &factor {
-        Some(factor) => app.mfa.use_factor(user_id, factor).await?,
-        None => false,
-    };
-    if !spent {
-        audit::record(
-            caller,
-            at.event(),
-            Outcome::Failure,
-            Some(user_id),
-            Some("invalid_code"),
-        );
-        return Err(AuthError::InvalidCode { at_login });
+    factor.map(Some).ok_or_else(|| invalid_code(caller, at, user_id))
+}
+
+fn invalid_code(caller: &Caller, at: Checkpoint, user_id: UserId) -> AuthError {
+    audit::record(
+        caller,
+        at.event(),
+        Outcome::Failure,
+        Some(user_id),
+        Some("invalid_code"),
+    );
+    AuthError::InvalidCode {
+        at_login: at.at_login(),
     }
-    if matches!(factor, Some(FactorUse::Recovery { .. })) {
+}
+
+fn spent(caller: &Caller, user_id: UserId, factor: &FactorUse) {
+    if matches!(factor, FactorUse::Recovery { .. }) {
         audit::record(
             caller,
             Event::RecoveryCodeUsed,
@@ -142,6 +146,26 @@ pub async fn check_second_factor(
             None,
         );
     }
+}
+
+/// Checks the second factor of a user whose password was just checked (and counted against the
+/// backoff): nothing to check without TOTP; otherwise the code ([`presented_factor`]) is spent
+/// here, by one conditional write. `Ok`: how the user signed in.
+pub async fn check_second_factor(
+    app: &App,
+    caller: &Caller,
+    at: Checkpoint,
+    record: &UserRecord,
+    code: Option<&str>,
+) -> Result<Amr, AuthError> {
+    let user_id = record.user.id;
+    let Some(factor) = presented_factor(app, caller, at, record, code).await? else {
+        return Ok(Amr::Password);
+    };
+    if !app.mfa.use_factor(user_id, &factor).await? {
+        return Err(invalid_code(caller, at, user_id));
+    }
+    spent(caller, user_id, &factor);
     Ok(Amr::PasswordOtp)
 }
 
@@ -325,11 +349,27 @@ pub async fn regenerate_recovery_codes(
 ) -> Result<Vec<String>, AuthError> {
     let event = Event::RecoveryCodesRegenerated;
     let record = in_live_session(app, user_id, own_session_id).await?;
-    let login_key = on_with_proof(app, caller, event, &record, proof).await?;
-    let (shown, hashes) = keys(app)?.recovery_codes(user_id);
-    if !app.mfa.replace_recovery_codes(user_id, &hashes).await? {
+    let login_key = check_password(app, caller, event, &record, proof.password).await?;
+    if !record.totp {
+        app.store.clear_login_attempts(&login_key).await?;
         return Err(AuthError::MfaOff);
     }
+    let at = Checkpoint::Route(event);
+    let factor = presented_factor(app, caller, at, &record, proof.code)
+        .await?
+        .ok_or(AuthError::MfaOff)?;
+    let (shown, hashes) = keys(app)?.recovery_codes(user_id);
+    // The code is spent by the step that replaces the codes: of two regenerations at once, each
+    // with a code of the same set, one gets through (the other's code is gone with the set).
+    if !app.mfa.replace_recovery_codes(user_id, &factor, &hashes).await? {
+        let on = app.mfa.mfa_state(user_id).await?.is_some_and(|s| s.totp);
+        return Err(if on {
+            invalid_code(caller, at, user_id)
+        } else {
+            AuthError::MfaOff
+        });
+    }
+    spent(caller, user_id, &factor);
     app.store.clear_login_attempts(&login_key).await?;
     audit::record(caller, event, Outcome::Success, Some(user_id), None);
     Ok(shown)

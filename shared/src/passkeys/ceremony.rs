@@ -160,6 +160,9 @@ impl RelyingParty {
     pub fn finish_login(&self, state: &str, credential: &Value, stored: &str) -> Result<String, Invalid> {
         let state: AuthenticationState = serde_json::from_str(state).map_err(invalid)?;
         let answer: PublicKeyCredential = serde_json::from_value(credential.clone()).map_err(invalid)?;
+        if answer.type_ != "public-key" {
+            return Err(invalid("not a public-key credential"));
+        }
         let mut stored: Credential = serde_json::from_str(stored).map_err(invalid)?;
         // The one credential the answer names (found by its id): the only one allowed.
         let mut state = state;

@@ -247,7 +247,8 @@ pub async fn registration_options(
 }
 
 /// Adds the passkey of a registration answer to the signed-in user's account (with TOTP on, after
-/// a code, counted against the username's backoff), and has the notice sent.
+/// a code, counted against the username's backoff, once the ceremony checked out), and has the
+/// notice sent.
 #[tracing::instrument(skip_all, fields(user_id = %user_id))]
 pub async fn register(
     app: &App,
@@ -258,15 +259,6 @@ pub async fn register(
     rp: &RelyingPartyConfig,
 ) -> Result<PasskeyView, AuthError> {
     let record = in_live_session(app, user_id, own_session_id).await?;
-    let login_key = if record.totp {
-        // No password here: the code's attempt is counted on its own.
-        let event = Event::PasskeyAdded;
-        let login_key = count_attempt(app, caller, event, &record).await?;
-        mfa::check_second_factor(app, caller, Checkpoint::Route(event), &record, answer.code).await?;
-        Some(login_key)
-    } else {
-        None
-    };
     let now = app.clock.now();
     let challenge = app
         .passkeys
@@ -283,9 +275,19 @@ pub async fn register(
     let registered = RelyingParty::new(rp)
         .finish_registration(&state, answer.credential)
         .map_err(|Invalid| registration_invalid(caller, user_id, "ceremony_failed"))?;
-    if registered.credential_id.len() > MAX_CREDENTIAL_ID_BYTES {
-        return Err(registration_invalid(caller, user_id, "credential_id_too_long"));
+    if registered.credential_id.is_empty() || registered.credential_id.len() > MAX_CREDENTIAL_ID_BYTES {
+        return Err(registration_invalid(caller, user_id, "credential_id_length"));
     }
+    // With TOTP on, a code too: checked after the ceremony, so that a refused ceremony spends no
+    // code. No password here: the code's attempt is counted on its own.
+    let login_key = if record.totp {
+        let event = Event::PasskeyAdded;
+        let login_key = count_attempt(app, caller, event, &record).await?;
+        mfa::check_second_factor(app, caller, Checkpoint::Route(event), &record, answer.code).await?;
+        Some(login_key)
+    } else {
+        None
+    };
     let user = &record.user;
     let passkey = StoredPasskey {
         id: random_token(),

@@ -226,7 +226,12 @@ impl MfaStore for AbsentStore {
         Err(absent())
     }
 
-    async fn replace_recovery_codes(&self, _user_id: UserId, _hashes: &[String]) -> Result<bool, StoreError> {
+    async fn replace_recovery_codes(
+        &self,
+        _user_id: UserId,
+        _spent: &FactorUse,
+        _hashes: &[String],
+    ) -> Result<bool, StoreError> {
         Err(absent())
     }
 

@@ -104,8 +104,14 @@ pub trait MfaStore: Send + Sync {
     /// the user is gone; nothing was written.
     async fn disable_totp(&self, disabling: &TotpDisabling) -> Result<bool, StoreError>;
 
-    /// Replaces every recovery code with `hashes`, if TOTP is on. `false`: it is not.
-    async fn replace_recovery_codes(&self, user_id: UserId, hashes: &[String]) -> Result<bool, StoreError>;
+    /// Spends `spent` and replaces every recovery code with `hashes`, in one conditional step (TOTP
+    /// on, and `spent` still good as [`MfaStore::use_factor`] says). `false`: nothing changed.
+    async fn replace_recovery_codes(
+        &self,
+        user_id: UserId,
+        spent: &FactorUse,
+        hashes: &[String],
+    ) -> Result<bool, StoreError>;
 
     /// Spends one use of a factor, if TOTP is on and the use is still good (a later step than the
     /// last accepted; a recovery code not used yet), in one conditional step: of two concurrent

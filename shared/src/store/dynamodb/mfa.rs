@@ -69,6 +69,27 @@ impl DynamoStore {
     }
 }
 
+/// The update that spends one use of a factor, its condition (TOTP on, and the use still good:
+/// a later step than the last accepted, or a recovery code still in the set) and its values.
+fn spending(factor: &FactorUse) -> (&'static str, &'static str, Item) {
+    match factor {
+        FactorUse::Totp { step } => (
+            "SET totp_step = :step",
+            "totp = :true AND totp_step < :step",
+            HashMap::from([(":step".to_owned(), n(*step)), (":true".to_owned(), truth(true))]),
+        ),
+        FactorUse::Recovery { hash } => (
+            "DELETE recovery_codes :used",
+            "totp = :true AND contains(recovery_codes, :hash)",
+            HashMap::from([
+                (":used".to_owned(), AttributeValue::Ss(vec![hash.clone()])),
+                (":hash".to_owned(), s(hash.as_str())),
+                (":true".to_owned(), truth(true)),
+            ]),
+        ),
+    }
+}
+
 #[async_trait]
 impl MfaStore for DynamoStore {
     async fn mfa_state(&self, user_id: UserId) -> Result<Option<MfaState>, StoreError> {
@@ -141,46 +162,41 @@ impl MfaStore for DynamoStore {
         Ok(matches!(self.transact(items).await?, Outcome::Committed))
     }
 
-    async fn replace_recovery_codes(&self, user_id: UserId, hashes: &[String]) -> Result<bool, StoreError> {
+    async fn replace_recovery_codes(
+        &self,
+        user_id: UserId,
+        spent: &FactorUse,
+        hashes: &[String],
+    ) -> Result<bool, StoreError> {
+        // One UpdateItem: the code's condition and the new set together.
+        let (expression, condition, mut values) = spending(spent);
+        let expression = match spent {
+            FactorUse::Totp { .. } => format!("{expression}, recovery_codes = :codes"),
+            FactorUse::Recovery { .. } => "SET recovery_codes = :codes".to_owned(),
+        };
+        values.insert(":codes".to_owned(), AttributeValue::Ss(hashes.to_vec()));
+        if matches!(spent, FactorUse::Recovery { .. }) {
+            values.remove(":used");
+        }
         self.update_profile_if(
             user_id,
-            "SET recovery_codes = :codes",
-            "totp = :true",
-            HashMap::from([
-                (":codes".to_owned(), AttributeValue::Ss(hashes.to_vec())),
-                (":true".to_owned(), truth(true)),
-            ]),
+            &expression,
+            condition,
+            values,
             "DynamoDB UpdateItem (recovery codes) failed",
         )
         .await
     }
 
     async fn use_factor(&self, user_id: UserId, factor: &FactorUse) -> Result<bool, StoreError> {
-        match factor {
-            FactorUse::Totp { step } => {
-                self.update_profile_if(
-                    user_id,
-                    "SET totp_step = :step",
-                    "totp = :true AND totp_step < :step",
-                    HashMap::from([(":step".to_owned(), n(*step)), (":true".to_owned(), truth(true))]),
-                    "DynamoDB UpdateItem (TOTP step) failed",
-                )
-                .await
-            }
-            FactorUse::Recovery { hash } => {
-                self.update_profile_if(
-                    user_id,
-                    "DELETE recovery_codes :used",
-                    "totp = :true AND contains(recovery_codes, :hash)",
-                    HashMap::from([
-                        (":used".to_owned(), AttributeValue::Ss(vec![hash.clone()])),
-                        (":hash".to_owned(), s(hash.as_str())),
-                        (":true".to_owned(), truth(true)),
-                    ]),
-                    "DynamoDB UpdateItem (recovery code) failed",
-                )
-                .await
-            }
-        }
+        let (expression, condition, values) = spending(factor);
+        self.update_profile_if(
+            user_id,
+            expression,
+            condition,
+            values,
+            "DynamoDB UpdateItem (second factor) failed",
+        )
+        .await
     }
 }

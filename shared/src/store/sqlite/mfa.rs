@@ -2,12 +2,29 @@
 //! of their own, each change one `IMMEDIATE` transaction (or one conditional statement).
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{SqliteStore, jobs};
 use crate::domain::UserId;
 use crate::store::StoreError;
 use crate::store::mfa::{FactorUse, MfaState, MfaStore, SetupOutcome, TotpDisabling, TotpEnabling};
+
+/// Spends one use of a factor, if TOTP is on and the use is still good: one conditional statement
+/// each, so that of two requests with one code one changes a row.
+fn spend(conn: &Connection, user_id: i64, factor: &FactorUse) -> rusqlite::Result<bool> {
+    let changed = match factor {
+        FactorUse::Totp { step } => conn.execute(
+            "UPDATE users SET totp_step = ?1 WHERE id = ?2 AND totp_on = 1 AND totp_step < ?1",
+            params![step, user_id],
+        )?,
+        FactorUse::Recovery { hash } => conn.execute(
+            "DELETE FROM recovery_codes WHERE user_id = ?1 AND hash = ?2
+             AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND totp_on = 1)",
+            params![user_id, hash],
+        )?,
+    };
+    Ok(changed == 1)
+}
 
 #[async_trait]
 impl MfaStore for SqliteStore {
@@ -116,15 +133,17 @@ impl MfaStore for SqliteStore {
         .await
     }
 
-    async fn replace_recovery_codes(&self, user_id: UserId, hashes: &[String]) -> Result<bool, StoreError> {
-        let hashes = hashes.to_vec();
+    async fn replace_recovery_codes(
+        &self,
+        user_id: UserId,
+        spent: &FactorUse,
+        hashes: &[String],
+    ) -> Result<bool, StoreError> {
+        let (spent, hashes) = (spent.clone(), hashes.to_vec());
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id = user_id.get();
-            let on: Option<bool> = tx
-                .query_row("SELECT totp_on FROM users WHERE id = ?1", [id], |row| row.get(0))
-                .optional()?;
-            if on != Some(true) {
+            if !spend(&tx, id, &spent)? {
                 return Ok(false);
             }
             tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [id])?;
@@ -142,22 +161,7 @@ impl MfaStore for SqliteStore {
 
     async fn use_factor(&self, user_id: UserId, factor: &FactorUse) -> Result<bool, StoreError> {
         let factor = factor.clone();
-        self.call(move |conn| {
-            let id = user_id.get();
-            // One conditional statement each: of two requests with one code, one changes a row.
-            let changed = match &factor {
-                FactorUse::Totp { step } => conn.execute(
-                    "UPDATE users SET totp_step = ?1 WHERE id = ?2 AND totp_on = 1 AND totp_step < ?1",
-                    params![step, id],
-                )?,
-                FactorUse::Recovery { hash } => conn.execute(
-                    "DELETE FROM recovery_codes WHERE user_id = ?1 AND hash = ?2
-                     AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND totp_on = 1)",
-                    params![id, hash],
-                )?,
-            };
-            Ok(changed == 1)
-        })
-        .await
+        self.call(move |conn| Ok(spend(conn, user_id.get(), &factor)?))
+            .await
     }
 }
