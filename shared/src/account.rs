@@ -9,14 +9,13 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
-use crate::auth::{AuthError, Links, TokenPair};
+use crate::auth::{AuthError, Links, StartedSession, TokenPair};
 use crate::domain::{Amr, Email, LoginIdentifier, Password, UserId, UserRecord};
 use crate::jobs::{Job, JobRecord, Origin};
 use crate::mfa::{self, Checkpoint};
 use crate::password_policy;
 use crate::store::{
-    AbuseKeys, EmailChange, EmailChangeOutcome, NewSession, PasswordChange, SessionEnd, SessionInfo,
-    SessionPrecondition, UserDeletion,
+    AbuseKeys, EmailChange, EmailChangeOutcome, PasswordChange, SessionEnd, SessionInfo, UserDeletion,
 };
 use crate::throttle::Gate;
 use crate::tokens::InvalidToken;
@@ -243,29 +242,11 @@ pub async fn change_password(
     }
     let (login_key, amr) = check_proof(app, caller, event, &record, current).await?;
     let hash = app.passwords.hash(new_password).await?;
-    let now = app.clock.now();
-    let session_id = Uuid::new_v4().simple().to_string();
-    let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
-    let refresh = app
-        .tokens
-        .issue_refresh(user_id, &session_id, amr, expires_at, &caller.issuer, now)?;
+    let started = StartedSession::new(app, caller, &record, amr)?;
     let change = PasswordChange {
         user: record.user.clone(),
         hash,
-        session: NewSession {
-            id: session_id.clone(),
-            user_id,
-            current_token_id: refresh.token_id,
-            created_at: now,
-            expires_at,
-            precondition: SessionPrecondition {
-                password_version: record.password_version,
-                sessions_revoked_at: record.sessions_revoked_at,
-            },
-            user_agent: caller.user_agent.clone(),
-            source_ip: caller.source_ip.clone(),
-            amr,
-        },
+        session: started.session.clone(),
         login_key,
     };
     if app.store.change_password(&change).await? {
@@ -276,12 +257,7 @@ pub async fn change_password(
             Some(user_id),
             Some("changed_by_user"),
         );
-        return Ok(TokenPair {
-            access_token: app
-                .tokens
-                .issue_access(user_id, &session_id, amr, &caller.issuer, now)?,
-            refresh_token: refresh.token,
-        });
+        return started.pair(app, caller);
     }
     if signed_in(app, user_id).await?.password_version != record.password_version {
         // Changed (or reset) by a concurrent request: what was checked is no longer the password.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
-use crate::domain::{Email, FieldError, LoginIdentifier, Password, User, UserId, UserRecord};
+use crate::domain::{Amr, Email, FieldError, LoginIdentifier, Password, User, UserId, UserRecord};
 use crate::jobs::{Job, JobRecord, Origin};
 use crate::mfa::{self, Checkpoint};
 use crate::password_policy;
@@ -213,7 +213,6 @@ pub async fn login(
 ) -> Result<TokenPair, AuthError> {
     let identifier = LoginIdentifier::parse(identifier);
     let login_key = app.limits.login_key(&identifier).map_err(anyhow::Error::from)?;
-    let now = app.clock.now();
     // The gate and the user read are independent: one round trip of latency, not two.
     let (gate, record) = tokio::join!(
         app.store.begin_login_attempt(
@@ -284,33 +283,10 @@ pub async fn login(
         _ => None,
     };
     let amr = mfa::check_second_factor(app, caller, Checkpoint::Login, &record, otp).await?;
-    let session_id = Uuid::new_v4().simple().to_string();
-    let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
-    let refresh = app
-        .tokens
-        .issue_refresh(user.id, &session_id, amr, expires_at, &caller.issuer, now)?;
+    let started = StartedSession::new(app, caller, &record, amr)?;
     // Only if the password and the sessions are still as this login read them: a reset or a
     // logout-all that committed during the password check wins, in the same write.
-    let created = app
-        .store
-        .create_session(
-            &NewSession {
-                id: session_id.clone(),
-                user_id: user.id,
-                current_token_id: refresh.token_id,
-                created_at: now,
-                expires_at,
-                precondition: SessionPrecondition {
-                    password_version: record.password_version,
-                    sessions_revoked_at: record.sessions_revoked_at,
-                },
-                user_agent: caller.user_agent.clone(),
-                source_ip: caller.source_ip.clone(),
-                amr,
-            },
-            &login_key,
-        )
-        .await?;
+    let created = app.store.create_session(&started.session, &login_key).await?;
     if !created {
         audit::record(
             caller,
@@ -325,12 +301,60 @@ pub async fn login(
         app.store.clear_login_attempts(&username_key).await?;
     }
     audit::record_login(caller, user.id, amr);
-    Ok(TokenPair {
-        access_token: app
+    started.pair(app, caller)
+}
+
+/// A new session of a user as a login (or a password change) read them, with its first refresh
+/// token: what the store keeps, and what the answer hands out once it has.
+pub(crate) struct StartedSession {
+    pub session: NewSession,
+    refresh_token: String,
+}
+
+impl StartedSession {
+    /// Mints the first refresh token of a new session of `record`'s user, signed in as `amr`,
+    /// ending a refresh lifetime from now (rotation never extends it).
+    pub fn new(app: &App, caller: &Caller, record: &UserRecord, amr: Amr) -> anyhow::Result<Self> {
+        let now = app.clock.now();
+        let user_id = record.user.id;
+        let session_id = Uuid::new_v4().simple().to_string();
+        let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
+        let refresh = app
             .tokens
-            .issue_access(user.id, &session_id, amr, &caller.issuer, now)?,
-        refresh_token: refresh.token,
-    })
+            .issue_refresh(user_id, &session_id, amr, expires_at, &caller.issuer, now)?;
+        Ok(Self {
+            session: NewSession {
+                id: session_id,
+                user_id,
+                current_token_id: refresh.token_id,
+                created_at: now,
+                expires_at,
+                precondition: SessionPrecondition {
+                    password_version: record.password_version,
+                    sessions_revoked_at: record.sessions_revoked_at,
+                },
+                user_agent: caller.user_agent.clone(),
+                source_ip: caller.source_ip.clone(),
+                amr,
+            },
+            refresh_token: refresh.token,
+        })
+    }
+
+    /// The token pair of the session, once the store has created it.
+    pub fn pair(self, app: &App, caller: &Caller) -> Result<TokenPair, AuthError> {
+        let session = &self.session;
+        Ok(TokenPair {
+            access_token: app.tokens.issue_access(
+                session.user_id,
+                &session.id,
+                session.amr,
+                &caller.issuer,
+                session.created_at,
+            )?,
+            refresh_token: self.refresh_token,
+        })
+    }
 }
 
 async fn user_by_identifier(

@@ -225,7 +225,7 @@ use crate::abuse::retry_after;
 /// 4 s, as tests/contract/abuse.rs does (an attempt let through after a window is checked, fails
 /// and doubles it), so that whatever the caller sends next surely lands inside it. Returns the
 /// last refusal's `Retry-After`.
-async fn back_off<F, Fut>(checks: usize, wrong: F) -> u64
+pub(crate) async fn back_off<F, Fut>(checks: usize, status: u16, detail: &str, wrong: F) -> u64
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Answer>,
@@ -237,12 +237,12 @@ where
             refusal = Some(answer);
             break;
         }
-        answer.assert_detail(400, INCORRECT);
+        answer.assert_detail(status, detail);
     }
-    let mut refusal = refusal.unwrap_or_else(|| panic!("no 429 after {} wrong passwords", checks + 8));
+    let mut refusal = refusal.unwrap_or_else(|| panic!("no 429 after {} wrong tries", checks + 8));
     while retry_after(&refusal) < 4 {
         tokio::time::sleep(Duration::from_secs(retry_after(&refusal)) + Duration::from_millis(100)).await;
-        wrong().await.assert_detail(400, INCORRECT);
+        wrong().await.assert_detail(status, detail);
         refusal = wrong().await;
     }
     retry_after(&refusal)
@@ -531,7 +531,7 @@ async fn wrong_current_passwords_count_against_the_login_backoff_and_a_right_one
     app.verified_user("johndoe", "john@example.com").await;
     let tokens = app.tokens("johndoe").await;
 
-    back_off(2, || {
+    back_off(2, 400, INCORRECT, || {
         change_password(&app, &tokens.access, "not-my-password", NEW_PASSWORD)
     })
     .await;
@@ -1148,7 +1148,10 @@ async fn wrong_passwords_on_change_email_and_delete_account_count_against_the_lo
     change_email(&app, &tokens.access, "john.new@example.com", "not-my-password")
         .await
         .assert_detail(400, INCORRECT);
-    back_off(1, || delete_account(&app, &tokens.access, "not-my-password")).await;
+    back_off(1, 400, INCORRECT, || {
+        delete_account(&app, &tokens.access, "not-my-password")
+    })
+    .await;
     // Inside the window nothing checks a password, right as it is, and nothing happens.
     retry_after(&app.login("johndoe", PASSWORD).await);
     retry_after(&change_email(&app, &tokens.access, "john.new@example.com", PASSWORD).await);

@@ -7,7 +7,6 @@
 //! from the test's own authenticator (tests/support/totp.rs). The races are in mfa_races.rs.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +15,6 @@ use serde_json::{Value, json};
 use ucontact_tests::totp::base32_decode;
 use ucontact_tests::{Answer, Authenticator, PASSWORD, Server, Settings, Tokens, tokens_of};
 
-use crate::abuse::retry_after;
 use crate::account::{BAD_LOGIN, INCORRECT, NEW_PASSWORD, assert_401, list_sessions, me};
 
 pub(crate) const MFA: &str = "/api/users/me/mfa";
@@ -292,34 +290,6 @@ pub(crate) fn is_refusal(answer: &Answer, detail: &str) -> bool {
     answer.status == 401
         && serde_json::from_str::<Value>(&answer.text).ok() == Some(json!({ "detail": detail }))
         && answer.header("www-authenticate") == Some("Bearer")
-}
-
-/// Sends `wrong` (a wrong code, answered `status` "Invalid two-factor code") until the login
-/// backoff refuses one; the first `checks` must be checked. Then widens the window to at least
-/// 4 s as tests/contract/abuse.rs does (an attempt let through after a window is checked, fails
-/// and doubles it), so that whatever the caller sends next surely lands inside it. Returns the
-/// last refusal's `Retry-After`.
-pub(crate) async fn back_off<F, Fut>(checks: usize, status: u16, wrong: F) -> u64
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Answer>,
-{
-    let mut refusal = None;
-    for attempt in 1..=checks + 8 {
-        let answer = wrong().await;
-        if attempt > checks && answer.status == 429 {
-            refusal = Some(answer);
-            break;
-        }
-        answer.assert_detail(status, INVALID_CODE);
-    }
-    let mut refusal = refusal.unwrap_or_else(|| panic!("no 429 after {} wrong codes", checks + 8));
-    while retry_after(&refusal) < 4 {
-        tokio::time::sleep(Duration::from_secs(retry_after(&refusal)) + Duration::from_millis(100)).await;
-        wrong().await.assert_detail(status, INVALID_CODE);
-        refusal = wrong().await;
-    }
-    retry_after(&refusal)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ use ucontact_tests::{Authenticator, PASSWORD, Server, Settings, tokens_of};
 use super::mfa::*;
 use crate::abuse::retry_after;
 use crate::account::{
-    BAD_LOGIN, BAD_REFRESH, INVALID_CREDENTIALS, NEW_PASSWORD, assert_401, request_reset, set_password,
+    BAD_LOGIN, BAD_REFRESH, INVALID_CREDENTIALS, NEW_PASSWORD, assert_401, back_off, request_reset,
+    set_password,
 };
 
 #[tokio::test]
@@ -25,7 +26,10 @@ async fn wrong_codes_at_login_and_on_totp_disable_count_against_the_login_backof
     totp_disable(&app, &access, PASSWORD, Some(&wrong))
         .await
         .assert_detail(400, INVALID_CODE);
-    back_off(1, 401, || login_otp(&app, "johndoe", PASSWORD, Some(&wrong))).await;
+    back_off(1, 401, INVALID_CODE, || {
+        login_otp(&app, "johndoe", PASSWORD, Some(&wrong))
+    })
+    .await;
     // Inside the window nothing checks a password or a code, right as they are.
     let code = user.authenticator.next_code().await;
     retry_after(&login_otp(&app, "johndoe", PASSWORD, Some(&code)).await);
@@ -59,7 +63,10 @@ async fn wrong_codes_at_totp_confirm_count_against_the_login_backoff() {
     let mut phone = Authenticator::new(&secret);
     let wrong = phone.wrong_code();
 
-    back_off(2, 400, || totp_confirm(&app, &tokens.access, &wrong)).await;
+    back_off(2, 400, INVALID_CODE, || {
+        totp_confirm(&app, &tokens.access, &wrong)
+    })
+    .await;
     // Inside the window the right code confirms nothing, and the username's logins are refused.
     let code = phone.next_code().await;
     retry_after(&totp_confirm(&app, &tokens.access, &code).await);

@@ -21,12 +21,11 @@ use uuid::Uuid;
 use crate::account::{count_attempt, in_live_session};
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
-use crate::auth::{AuthError, Links, TokenPair};
+use crate::auth::{AuthError, Links, StartedSession, TokenPair};
 use crate::domain::{Amr, UserId};
 use crate::jobs::{JobRecord, SecurityNotice};
 use crate::mfa::{self, Checkpoint};
 use crate::store::passkeys::{AddPasskey, Challenge, ChallengeKind, NewPasskey, PasskeyLogin, StoredPasskey};
-use crate::store::{NewSession, SessionPrecondition};
 use ceremony::RelyingParty;
 
 /// A ceremony answer that does not check out: 400 at registration, 401 at login. Deliberately
@@ -372,31 +371,14 @@ pub async fn login(
         .finish_login(&state, credential, &owner.passkey.credential)
         .map_err(|Invalid| login_invalid(caller, Some(user_id), "ceremony_failed"))?;
     let amr = Amr::Passkey;
-    let session_id = random_token();
-    let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
-    let refresh = app
-        .tokens
-        .issue_refresh(user_id, &session_id, amr, expires_at, &caller.issuer, now)?;
+    let started = StartedSession::new(app, caller, &owner.user, amr)?;
     let login = PasskeyLogin {
         passkey_id: owner.passkey.id.clone(),
         previous: owner.passkey.credential.clone(),
         credential: updated,
-        used_at: now,
+        used_at: started.session.created_at,
         user_handle: handle,
-        session: NewSession {
-            id: session_id.clone(),
-            user_id,
-            current_token_id: refresh.token_id,
-            created_at: now,
-            expires_at,
-            precondition: SessionPrecondition {
-                password_version: owner.user.password_version,
-                sessions_revoked_at: owner.user.sessions_revoked_at,
-            },
-            user_agent: caller.user_agent.clone(),
-            source_ip: caller.source_ip.clone(),
-            amr,
-        },
+        session: started.session.clone(),
     };
     // Only if the passkey is still as read (not deleted, not used by a concurrent login: its
     // counter) and the user too.
@@ -404,10 +386,5 @@ pub async fn login(
         return Err(login_invalid(caller, Some(user_id), "passkey_or_user_changed"));
     }
     audit::record_login(caller, user_id, amr);
-    Ok(TokenPair {
-        access_token: app
-            .tokens
-            .issue_access(user_id, &session_id, amr, &caller.issuer, now)?,
-        refresh_token: refresh.token,
-    })
+    started.pair(app, caller)
 }
