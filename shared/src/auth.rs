@@ -15,7 +15,7 @@ use crate::store::{
     SessionPrecondition, StoreError, Verification,
 };
 use crate::throttle::{EmailThrottle, Gate};
-use crate::tokens::InvalidToken;
+use crate::tokens::{ClientGrant, InvalidToken, RefreshClaims};
 
 /// Every way an auth use case can fail.
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +211,55 @@ pub async fn login(
     password: &str,
     otp: Option<&str>,
 ) -> Result<TokenPair, AuthError> {
+    start_login(
+        app,
+        caller,
+        identifier,
+        FirstFactor::Password(password),
+        otp,
+        None,
+    )
+    .await?
+    .pair(app, caller)
+}
+
+/// What a login presents before its second factor.
+#[derive(Clone, Copy)]
+pub enum FirstFactor<'a> {
+    Password(&'a str),
+    /// The password was checked by an earlier step of this same sign-in (the hosted pages'
+    /// two-factor step, crate::oidc): only the code is left.
+    Proven,
+}
+
+impl std::fmt::Debug for FirstFactor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FirstFactor::Password(_) => "Password(..)",
+            FirstFactor::Proven => "Proven",
+        })
+    }
+}
+
+/// A session a login starts for an OpenID Connect client: what the client was granted, and the
+/// client's name for the user's session list.
+#[derive(Debug, Clone)]
+pub struct ClientSession {
+    pub grant: ClientGrant,
+    pub name: String,
+}
+
+/// [`login`], up to a created session: also the password grant of the OpenID Connect token
+/// endpoint (`client`) and the hosted sign-in page (crate::oidc), with the same answers, order
+/// and backoff.
+pub async fn start_login(
+    app: &App,
+    caller: &Caller,
+    identifier: &str,
+    first: FirstFactor<'_>,
+    otp: Option<&str>,
+    client: Option<&ClientSession>,
+) -> Result<StartedSession, AuthError> {
     let identifier = LoginIdentifier::parse(identifier);
     let login_key = app.limits.login_key(&identifier).map_err(anyhow::Error::from)?;
     // The gate and the user read are independent: one round trip of latency, not two.
@@ -230,11 +279,15 @@ pub async fn login(
         });
     }
     let record = record?;
-    // Always one bcrypt verification, known user or not: same answer, same time.
-    let matches = app
-        .passwords
-        .verify(password, record.as_ref().map(|r| &r.password_hash))
-        .await?;
+    let matches = match first {
+        // Always one bcrypt verification, known user or not: same answer, same time.
+        FirstFactor::Password(password) => {
+            app.passwords
+                .verify(password, record.as_ref().map(|r| &r.password_hash))
+                .await?
+        }
+        FirstFactor::Proven => record.is_some(),
+    };
     let record = match record {
         Some(record) if matches => record,
         Some(record) => {
@@ -283,7 +336,7 @@ pub async fn login(
         _ => None,
     };
     let amr = mfa::check_second_factor(app, caller, Checkpoint::Login, &record, otp).await?;
-    let started = StartedSession::new(app, caller, &record, amr)?;
+    let started = StartedSession::for_client(app, caller, &record, amr, client)?;
     // Only if the password and the sessions are still as this login read them: a reset or a
     // logout-all that committed during the password check wins, in the same write.
     let created = app.store.create_session(&started.session, &login_key).await?;
@@ -301,27 +354,46 @@ pub async fn login(
         app.store.clear_login_attempts(&username_key).await?;
     }
     audit::record_login(caller, user.id, amr);
-    started.pair(app, caller)
+    Ok(started)
 }
 
 /// A new session of a user as a login (or a password change) read them, with its first refresh
 /// token: what the store keeps, and what the answer hands out once it has.
-pub(crate) struct StartedSession {
+pub struct StartedSession {
     pub session: NewSession,
     refresh_token: String,
+    grant: Option<ClientGrant>,
 }
 
 impl StartedSession {
     /// Mints the first refresh token of a new session of `record`'s user, signed in as `amr`,
     /// ending a refresh lifetime from now (rotation never extends it).
     pub fn new(app: &App, caller: &Caller, record: &UserRecord, amr: Amr) -> anyhow::Result<Self> {
+        Self::for_client(app, caller, record, amr, None)
+    }
+
+    /// [`StartedSession::new`], for an OpenID Connect client when `client` says so.
+    pub fn for_client(
+        app: &App,
+        caller: &Caller,
+        record: &UserRecord,
+        amr: Amr,
+        client: Option<&ClientSession>,
+    ) -> anyhow::Result<Self> {
         let now = app.clock.now();
         let user_id = record.user.id;
         let session_id = Uuid::new_v4().simple().to_string();
         let expires_at = now.timestamp() + app.tokens.lifetimes().refresh;
-        let refresh = app
-            .tokens
-            .issue_refresh(user_id, &session_id, amr, expires_at, &caller.issuer, now)?;
+        let grant = client.map(|c| &c.grant);
+        let refresh = app.tokens.issue_refresh_for(
+            user_id,
+            &session_id,
+            amr,
+            grant,
+            expires_at,
+            &caller.issuer,
+            now,
+        )?;
         Ok(Self {
             session: NewSession {
                 id: session_id,
@@ -336,8 +408,10 @@ impl StartedSession {
                 user_agent: caller.user_agent.clone(),
                 source_ip: caller.source_ip.clone(),
                 amr,
+                client: client.map(|c| c.name.clone()),
             },
             refresh_token: refresh.token,
+            grant: grant.cloned(),
         })
     }
 
@@ -345,10 +419,11 @@ impl StartedSession {
     pub fn pair(self, app: &App, caller: &Caller) -> Result<TokenPair, AuthError> {
         let session = &self.session;
         Ok(TokenPair {
-            access_token: app.tokens.issue_access(
+            access_token: app.tokens.issue_access_for(
                 session.user_id,
                 &session.id,
                 session.amr,
+                self.grant.as_ref(),
                 &caller.issuer,
                 session.created_at,
             )?,
@@ -370,7 +445,23 @@ async fn user_by_identifier(
 /// Trades a current refresh token for a new pair; a retired one revokes its whole session.
 #[tracing::instrument(skip_all)]
 pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<TokenPair, AuthError> {
-    let Ok(claims) = app.tokens.verify_refresh(refresh_token, &caller.issuer) else {
+    Ok(refresh_if(app, caller, refresh_token, |_| true).await?.0)
+}
+
+/// [`refresh`], only if `accept` takes the verified token (the OpenID Connect token endpoint:
+/// the client's own); a token it refuses is left unused. Also returns the token's claims.
+pub async fn refresh_if(
+    app: &App,
+    caller: &Caller,
+    refresh_token: &str,
+    accept: impl FnOnce(&RefreshClaims) -> bool,
+) -> Result<(TokenPair, RefreshClaims), AuthError> {
+    let claims = app
+        .tokens
+        .verify_refresh(refresh_token, &caller.issuer)
+        .ok()
+        .filter(|claims| accept(claims));
+    let Some(claims) = claims else {
         audit::record(
             caller,
             Event::RefreshRotated,
@@ -382,10 +473,11 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
     };
     let now = app.clock.now();
     // The next token ends where the session ends: rotation never extends a session.
-    let next = app.tokens.issue_refresh(
+    let next = app.tokens.issue_refresh_for(
         claims.user_id,
         &claims.session_id,
         claims.amr,
+        claims.grant.as_ref(),
         claims.expires_at,
         &caller.issuer,
         now,
@@ -395,7 +487,7 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
         .rotate_session(&Rotation {
             session_id: claims.session_id.clone(),
             user_id: claims.user_id,
-            presented_token_id: claims.token_id,
+            presented_token_id: claims.token_id.clone(),
             next_token_id: next.token_id,
             now: now.timestamp(),
         })
@@ -404,16 +496,18 @@ pub async fn refresh(app: &App, caller: &Caller, refresh_token: &str) -> Result<
     match outcome {
         RotationOutcome::Rotated => {
             audit::record(caller, Event::RefreshRotated, Outcome::Success, user_id, None);
-            Ok(TokenPair {
-                access_token: app.tokens.issue_access(
+            let pair = TokenPair {
+                access_token: app.tokens.issue_access_for(
                     claims.user_id,
                     &claims.session_id,
                     claims.amr,
+                    claims.grant.as_ref(),
                     &caller.issuer,
                     now,
                 )?,
                 refresh_token: next.token,
-            })
+            };
+            Ok((pair, claims))
         }
         RotationOutcome::ReuseDetected => {
             let reason = Some("session_revoked");

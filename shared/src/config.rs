@@ -84,6 +84,8 @@ pub struct Config {
     /// `WEBAUTHN_ORIGINS`: the origins a passkey ceremony may come from; `None`: the public base
     /// URL's (locally both `localhost` and `127.0.0.1` of its port).
     pub webauthn_origins: Option<Vec<String>>,
+    /// `OIDC_CLIENTS`: the apps that may sign users in through the OpenID Connect provider.
+    pub oidc_clients: Vec<crate::oidc::OidcClient>,
     /// `JWT_ALGORITHM`: the algorithm of new session keys.
     pub jwt_algorithm: Algorithm,
     /// Lambda only: `PUBLIC_KEYS`, the public keys of the deployment (keys::deployed); `None`
@@ -119,6 +121,7 @@ impl fmt::Debug for Config {
             .field("mfa_issuer", &self.mfa_issuer)
             .field("webauthn_rp_id", &self.webauthn_rp_id)
             .field("webauthn_origins", &self.webauthn_origins)
+            .field("oidc_clients", &self.oidc_clients)
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("keys_secret_prefix", &self.keys_secret_prefix)
             .field("keys_refresh_seconds", &self.keys_refresh_seconds)
@@ -255,6 +258,13 @@ impl Config {
                 "WEBAUTHN_RP_ID: expected a domain (like example.com), got {rp_id:?}"
             ));
         }
+        let oidc_clients = match get("OIDC_CLIENTS") {
+            None => Vec::new(),
+            Some(json) => crate::oidc::parse_clients(&json).unwrap_or_else(|problem| {
+                problems.push(problem);
+                Vec::new()
+            }),
+        };
         let webauthn_origins = get("WEBAUTHN_ORIGINS").map(|list| {
             let origins: Vec<String> = list
                 .split(',')
@@ -338,6 +348,7 @@ impl Config {
                 mfa_issuer,
                 webauthn_rp_id,
                 webauthn_origins,
+                oidc_clients,
                 jwt_algorithm,
                 public_keys,
                 keys_secret_prefix,

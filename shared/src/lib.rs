@@ -21,6 +21,7 @@ pub mod keys;
 pub mod lambda;
 pub mod mail;
 pub mod mfa;
+pub mod oidc;
 pub mod openapi;
 pub mod passkeys;
 pub mod password;

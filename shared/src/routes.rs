@@ -42,6 +42,12 @@ pub enum Endpoint {
     DeletePasskey,
     PasskeyLoginOptions,
     PasskeyLogin,
+    Authorize,
+    Signin,
+    Token,
+    Userinfo,
+    EndSession,
+    SigninPageAsset,
     Health,
     ListContacts,
     CreateContact,
@@ -63,7 +69,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 40] = [
+    pub const ALL: [Endpoint; 46] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -92,6 +98,12 @@ impl Endpoint {
         Endpoint::DeletePasskey,
         Endpoint::PasskeyLoginOptions,
         Endpoint::PasskeyLogin,
+        Endpoint::Authorize,
+        Endpoint::Signin,
+        Endpoint::Token,
+        Endpoint::Userinfo,
+        Endpoint::EndSession,
+        Endpoint::SigninPageAsset,
         Endpoint::Health,
         Endpoint::ListContacts,
         Endpoint::CreateContact,
@@ -157,6 +169,12 @@ impl Endpoint {
                 ("passkey-login-options", Method::POST, "/api/auth/passkey/options")
             }
             Endpoint::PasskeyLogin => ("passkey-login", Method::POST, "/api/auth/passkey/login"),
+            Endpoint::Authorize => ("authorize", Method::GET, "/oauth2/authorize"),
+            Endpoint::Signin => ("signin", Method::POST, "/oauth2/signin"),
+            Endpoint::Token => ("token", Method::POST, "/oauth2/token"),
+            Endpoint::Userinfo => ("userinfo", Method::GET, "/oauth2/userinfo"),
+            Endpoint::EndSession => ("end-session", Method::GET, "/oauth2/logout"),
+            Endpoint::SigninPageAsset => ("signin-page-asset", Method::GET, "/oauth2/assets/{file}"),
             Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
             Endpoint::ListContacts => ("list-contacts", Method::GET, "/api/contacts"),
             Endpoint::CreateContact => ("create-contact", Method::POST, "/api/contacts"),
@@ -237,6 +255,22 @@ impl Endpoint {
             },
             // Only writes the ceremony's state.
             Endpoint::PasskeyLoginOptions => KeyNeeds::NONE,
+            // Verifies the sign-in cookie, mints codes (session keys), keys the CSRF token.
+            Endpoint::Authorize => KeyNeeds {
+                sign_session: true,
+                verify: true,
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
+            // Both sign in as login does (the identifier's backoff, second factors) and mint the
+            // sign-in cookie, codes, and the grants' tokens.
+            Endpoint::Signin | Endpoint::Token => KeyNeeds {
+                sign_session: true,
+                verify: true,
+                abuse_hash: true,
+                mfa: true,
+                ..KeyNeeds::NONE
+            },
             // Verifies the refresh token, mints the next pair.
             Endpoint::RefreshToken => KeyNeeds {
                 sign_session: true,
@@ -263,8 +297,14 @@ impl Endpoint {
             | Endpoint::DeleteContact
             | Endpoint::UpcomingBirthdays
             | Endpoint::Jwks
-            | Endpoint::OpenidConfiguration => VERIFY,
-            Endpoint::Health | Endpoint::Openapi | Endpoint::Docs | Endpoint::DocsAsset => KeyNeeds::NONE,
+            | Endpoint::OpenidConfiguration
+            | Endpoint::Userinfo
+            | Endpoint::EndSession => VERIFY,
+            Endpoint::Health
+            | Endpoint::Openapi
+            | Endpoint::Docs
+            | Endpoint::DocsAsset
+            | Endpoint::SigninPageAsset => KeyNeeds::NONE,
         }
     }
 
@@ -280,7 +320,8 @@ impl Endpoint {
             | Endpoint::Docs
             | Endpoint::DocsAsset
             | Endpoint::Jwks
-            | Endpoint::OpenidConfiguration => WarmUp::None,
+            | Endpoint::OpenidConfiguration
+            | Endpoint::SigninPageAsset => WarmUp::None,
             // Their roles only write (UpdateItem, transactions): no read to warm with.
             Endpoint::Logout | Endpoint::CreateContact | Endpoint::PasskeyLoginOptions => WarmUp::None,
             Endpoint::Health => WarmUp::Health,
@@ -307,6 +348,11 @@ impl Endpoint {
             | Endpoint::PasskeyRegister
             | Endpoint::DeletePasskey
             | Endpoint::PasskeyLogin
+            | Endpoint::Authorize
+            | Endpoint::Signin
+            | Endpoint::Token
+            | Endpoint::Userinfo
+            | Endpoint::EndSession
             | Endpoint::ListContacts
             | Endpoint::GetContact
             | Endpoint::UpdateContact
@@ -366,6 +412,12 @@ impl Endpoint {
                 run_handler(app, request, handlers::passkey_login_options::handle).await
             }
             Endpoint::PasskeyLogin => run_handler(app, request, handlers::passkey_login::handle).await,
+            Endpoint::Authorize => run_handler(app, request, handlers::authorize::handle).await,
+            Endpoint::Signin => run_handler(app, request, handlers::signin::handle).await,
+            Endpoint::Token => run_handler(app, request, handlers::token::handle).await,
+            Endpoint::Userinfo => run_handler(app, request, handlers::userinfo::handle).await,
+            Endpoint::EndSession => run_handler(app, request, handlers::end_session::handle).await,
+            Endpoint::SigninPageAsset => run_handler(app, request, handlers::signin_page_asset::handle).await,
             Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
             Endpoint::ListContacts => run_handler(app, request, handlers::list_contacts::handle).await,
             Endpoint::CreateContact => run_handler(app, request, handlers::create_contact::handle).await,

@@ -193,7 +193,9 @@ impl Limits {
         self.digest(&format!("mail:{address_key}"))
     }
 
-    fn digest(&self, value: &str) -> Result<String, NoHashKey> {
+    /// HMAC-SHA-256 of `value` under the abuse-state hash key, hex: also what the hosted pages
+    /// bind their forms with (crate::oidc::browser), each use under its own prefix.
+    pub(crate) fn digest(&self, value: &str) -> Result<String, NoHashKey> {
         let key = self.key.as_deref().ok_or(NoHashKey)?;
         let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).map_err(|_| NoHashKey)?;
         mac.update(value.as_bytes());

@@ -40,13 +40,24 @@ pub enum TokenKind {
     PasswordReset,
     /// The link that moves a user's email to a new address (account self-service).
     EmailChange,
+    /// An OpenID Connect authorization code (crate::oidc): 60 s, single use through its session.
+    AuthCode,
+    /// The hosted pages' sign-in session cookie (crate::oidc): names a server-side session.
+    SignIn,
+    /// An OpenID Connect ID token: for the client (`aud` its `client_id`), never accepted here
+    /// as a credential (only read as `id_token_hint`).
+    Id,
 }
 
 impl TokenKind {
     /// Whose keys sign this kind.
     pub fn purpose(self) -> Purpose {
         match self {
-            TokenKind::Access | TokenKind::Refresh => Purpose::Session,
+            TokenKind::Access
+            | TokenKind::Refresh
+            | TokenKind::AuthCode
+            | TokenKind::SignIn
+            | TokenKind::Id => Purpose::Session,
             TokenKind::EmailVerification | TokenKind::PasswordReset | TokenKind::EmailChange => Purpose::Link,
         }
     }
@@ -58,34 +69,68 @@ impl TokenKind {
 pub struct InvalidToken;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    iss: String,
-    aud: String,
-    sub: String,
-    typ: TokenKind,
-    jti: String,
-    iat: i64,
-    exp: i64,
+pub(crate) struct Claims {
+    pub(crate) iss: String,
+    pub(crate) aud: String,
+    pub(crate) sub: String,
+    pub(crate) typ: TokenKind,
+    pub(crate) jti: String,
+    pub(crate) iat: i64,
+    pub(crate) exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    sid: Option<String>,
+    pub(crate) sid: Option<String>,
     /// Session tokens: how the session signed in (RFC 8176); absent in tokens minted before
     /// second factors, which were all password logins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    amr: Option<Vec<String>>,
+    pub(crate) amr: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
+    pub(crate) email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pwv: Option<i64>,
+    pub(crate) pwv: Option<i64>,
     /// Email-change tokens: the user's sessions-revoked epoch when it was issued, so that a
     /// confirmation (which moves it) makes the token single use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    epoch: Option<i64>,
+    pub(crate) epoch: Option<i64>,
     /// Email-change tokens: the pending change they confirm; a newer request replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    chg: Option<String>,
+    pub(crate) chg: Option<String>,
+    /// OpenID Connect (crate::oidc): the client a session was authorized for, and its scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scope: Option<String>,
+    /// When the user signed in (ID tokens; carried by the session's codes and refresh tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_time: Option<i64>,
+    /// Codes and ID tokens: the client's `nonce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) nonce: Option<String>,
+    /// Codes: the `redirect_uri` and PKCE `code_challenge` they are bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) code_challenge: Option<String>,
+    /// Codes: when the session they were issued with ends (its refresh tokens end then too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session_exp: Option<i64>,
+    /// ID tokens, per scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) preferred_username: Option<String>,
 }
 
-fn amr_claim(amr: Amr) -> Vec<String> {
+/// What an OpenID Connect authorization granted its session (crate::oidc): the client, the
+/// scope, and when the user signed in. Access tokens carry `client_id` and `scope`; refresh
+/// tokens carry all three on to the next pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGrant {
+    pub client_id: String,
+    pub scope: String,
+    pub auth_time: i64,
+}
+
+pub(crate) fn amr_claim(amr: Amr) -> Vec<String> {
     amr.methods().iter().map(|m| (*m).to_owned()).collect()
 }
 
@@ -96,6 +141,8 @@ pub struct AccessClaims {
     /// The session (login) the token belongs to; `None` only for tokens minted before access
     /// tokens carried it.
     pub session_id: Option<String>,
+    /// The scope an OpenID Connect client was granted (crate::oidc); `None` for the API's own.
+    pub scope: Option<String>,
 }
 
 /// A verified refresh token: which session (login) it belongs to and which link of the chain it is.
@@ -107,6 +154,8 @@ pub struct RefreshClaims {
     pub expires_at: i64,
     /// How the session signed in: the next pair carries it on.
     pub amr: Amr,
+    /// The OpenID Connect authorization of the session, if it is one: carried on too.
+    pub grant: Option<ClientGrant>,
 }
 
 /// A verified email-verification token.
@@ -231,13 +280,17 @@ impl Tokens {
 
     /// The `aud` of each kind: access tokens carry the configured audience (what other services
     /// check); the others carry one that no access-token verifier accepts.
-    fn audience(&self, kind: TokenKind) -> String {
+    pub(crate) fn audience(&self, kind: TokenKind) -> String {
         match kind {
             TokenKind::Access => self.audience.clone(),
             TokenKind::Refresh => format!("{}:refresh", self.audience),
             TokenKind::EmailVerification => format!("{}:email-verification", self.audience),
             TokenKind::PasswordReset => format!("{}:password-reset", self.audience),
             TokenKind::EmailChange => format!("{}:email-change", self.audience),
+            TokenKind::AuthCode => format!("{}:code", self.audience),
+            TokenKind::SignIn => format!("{}:signin", self.audience),
+            // Replaced by the client id when issued; never verified against this.
+            TokenKind::Id => format!("{}:id", self.audience),
         }
     }
 
@@ -250,10 +303,28 @@ impl Tokens {
         issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
+        self.issue_access_for(user_id, session_id, amr, None, issuer, now)
+    }
+
+    /// [`Tokens::issue_access`], of a session an OpenID Connect client was granted: the token
+    /// also names the client and the scope.
+    pub fn issue_access_for(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        amr: Amr,
+        grant: Option<&ClientGrant>,
+        issuer: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let exp = now.timestamp() + self.lifetimes.access;
         let mut claims = self.claims(TokenKind::Access, user_id, issuer, now, exp);
         claims.sid = Some(session_id.to_owned());
         claims.amr = Some(amr_claim(amr));
+        if let Some(grant) = grant {
+            claims.client_id = Some(grant.client_id.clone());
+            claims.scope = Some(grant.scope.clone());
+        }
         self.sign(claims)
     }
 
@@ -267,9 +338,29 @@ impl Tokens {
         issuer: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<IssuedRefresh> {
+        self.issue_refresh_for(user_id, session_id, amr, None, expires_at, issuer, now)
+    }
+
+    /// [`Tokens::issue_refresh`], of a session an OpenID Connect client was granted.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_refresh_for(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+        amr: Amr,
+        grant: Option<&ClientGrant>,
+        expires_at: i64,
+        issuer: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<IssuedRefresh> {
         let mut claims = self.claims(TokenKind::Refresh, user_id, issuer, now, expires_at);
         claims.sid = Some(session_id.to_owned());
         claims.amr = Some(amr_claim(amr));
+        if let Some(grant) = grant {
+            claims.client_id = Some(grant.client_id.clone());
+            claims.scope = Some(grant.scope.clone());
+            claims.auth_time = Some(grant.auth_time);
+        }
         let token_id = claims.jti.clone();
         Ok(IssuedRefresh {
             token: self.sign(claims)?,
@@ -325,6 +416,7 @@ impl Tokens {
         let access = AccessClaims {
             user_id: user_id(&claims)?,
             session_id: claims.sid.clone(),
+            scope: claims.scope.clone(),
         };
         self.verified.put(
             cache_key,
@@ -357,9 +449,14 @@ impl Tokens {
         Ok(RefreshClaims {
             user_id: user_id(&claims)?,
             session_id: claims.sid.clone().ok_or(InvalidToken)?,
-            amr: match &claims.amr {
-                None => Amr::Password,
-                Some(methods) => Amr::parse(&methods.join(" ")).ok_or(InvalidToken)?,
+            amr: amr_of(&claims)?,
+            grant: match (&claims.client_id, &claims.scope, claims.auth_time) {
+                (Some(client_id), Some(scope), Some(auth_time)) => Some(ClientGrant {
+                    client_id: client_id.clone(),
+                    scope: scope.clone(),
+                    auth_time,
+                }),
+                _ => None,
             },
             token_id: claims.jti,
             expires_at: claims.exp,
@@ -417,7 +514,14 @@ impl Tokens {
         })
     }
 
-    fn claims(&self, typ: TokenKind, user_id: UserId, issuer: &str, now: DateTime<Utc>, exp: i64) -> Claims {
+    pub(crate) fn claims(
+        &self,
+        typ: TokenKind,
+        user_id: UserId,
+        issuer: &str,
+        now: DateTime<Utc>,
+        exp: i64,
+    ) -> Claims {
         Claims {
             iss: issuer.to_owned(),
             aud: self.audience(typ),
@@ -432,15 +536,42 @@ impl Tokens {
             pwv: None,
             epoch: None,
             chg: None,
+            client_id: None,
+            scope: None,
+            auth_time: None,
+            nonce: None,
+            redirect_uri: None,
+            code_challenge: None,
+            session_exp: None,
+            email_verified: None,
+            preferred_username: None,
         }
     }
 
-    fn sign(&self, claims: Claims) -> anyhow::Result<String> {
+    pub(crate) fn sign(&self, claims: Claims) -> anyhow::Result<String> {
         sign_with(&self.ring.current(), &claims)
     }
 
     /// The verified claims and the kid of the key that verified them.
-    fn verify(&self, token: &str, kind: TokenKind, issuer: &str) -> Result<(Claims, String), InvalidToken> {
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        issuer: &str,
+    ) -> Result<(Claims, String), InvalidToken> {
+        self.verify_as(token, kind, issuer, &[self.audience(kind)], true)
+    }
+
+    /// [`Tokens::verify`] with the audiences to accept, and (`check_exp` false: an ID token as
+    /// `id_token_hint`, which may have expired) without the expiry check.
+    pub(crate) fn verify_as(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        issuer: &str,
+        audiences: &[String],
+        check_exp: bool,
+    ) -> Result<(Claims, String), InvalidToken> {
         let header = decode_header(token).map_err(|_| InvalidToken)?;
         // Only a key we hold: never one the token points at or carries; no extensions.
         if header.jku.is_some()
@@ -476,7 +607,7 @@ impl Tokens {
         // `exp` is checked below against the app's clock (still required to be present).
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        validation.set_audience(&[self.audience(kind)]);
+        validation.set_audience(audiences);
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "sub", "iat", "jti", "iss", "aud"]);
         let claims = decode::<Claims>(token, &key.key, &validation)
@@ -486,7 +617,7 @@ impl Tokens {
         // (which would stretch `exp − iat`) is none of its own either, give or take the clock
         // difference of two of its machines.
         let issued_by_now = claims.iat.saturating_mul(1000) <= now_ms.saturating_add(IAT_SKEW_MS);
-        if claims.typ == kind && unexpired(now_ms, claims.exp) && issued_by_now {
+        if claims.typ == kind && (!check_exp || unexpired(now_ms, claims.exp)) && issued_by_now {
             Ok((claims, kid))
         } else {
             Err(InvalidToken)
@@ -550,7 +681,16 @@ fn unexpired(now_ms: i64, exp: i64) -> bool {
     now_ms < exp.saturating_mul(1000)
 }
 
-fn user_id(claims: &Claims) -> Result<UserId, InvalidToken> {
+/// How a session token's session signed in; tokens minted before second factors say nothing,
+/// and were all password logins.
+pub(crate) fn amr_of(claims: &Claims) -> Result<Amr, InvalidToken> {
+    match &claims.amr {
+        None => Ok(Amr::Password),
+        Some(methods) => Amr::parse(&methods.join(" ")).ok_or(InvalidToken),
+    }
+}
+
+pub(crate) fn user_id(claims: &Claims) -> Result<UserId, InvalidToken> {
     claims.sub.parse().ok().and_then(UserId::new).ok_or(InvalidToken)
 }
 
@@ -653,7 +793,8 @@ mod tests {
             t.verify_access(&access, ISSUER),
             Ok(AccessClaims {
                 user_id: uid(1),
-                session_id: Some("s1".to_owned())
+                session_id: Some("s1".to_owned()),
+                scope: None,
             })
         );
         assert!(t.verify_refresh(&refresh, ISSUER).is_ok());

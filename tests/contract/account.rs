@@ -332,10 +332,13 @@ fn assert_session_shape(session: &Value) {
             "user_agent",
             "source_ip",
             "amr",
+            "client",
             "current"
         ]),
         "{session}"
     );
+    // A login of the API itself, not an app's "Sign in with UContact" (tests/contract/oidc.rs).
+    assert_eq!(session["client"], Value::Null, "{session}");
     // These tests log in with a password only (tests/contract/mfa.rs covers the others).
     assert_eq!(session["amr"], json!(["pwd"]), "{session}");
     assert!(

@@ -16,6 +16,7 @@ mod login;
 mod mfa;
 mod mfa_guards;
 mod mfa_races;
+mod oidc;
 mod passkeys;
 mod password_reset;
 mod protected_routes;

@@ -67,8 +67,11 @@ async fn every_algorithm_verifies_from_the_discovery_document_alone() {
             serde_json::json!([alg])
         );
         assert_eq!(document["subject_types_supported"], serde_json::json!(["public"]));
-        // It names only what is served: no sign-in pages yet.
-        assert!(document.get("authorization_endpoint").is_none());
+        // It names the sign-in (tests/contract/oidc.rs checks each endpoint is served).
+        assert_eq!(
+            document["authorization_endpoint"],
+            format!("{}/oauth2/authorize", app.base).as_str()
+        );
         assert!(
             discovery
                 .header("cache-control")

@@ -23,7 +23,7 @@ use shared::routes::{Endpoint, resolve};
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 40] = [
+const EXPECTED: [(&str, u16, &str); 46] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -68,6 +68,14 @@ const EXPECTED: [(&str, u16, &str); 40] = [
     ),
     // A made-up answer to a challenge nobody issued.
     ("passkey-login", 401, "Invalid passkey"),
+    // The sign-in page of a registered client (EVENTS_OIDC_CLIENTS), and its form posted without
+    // the page's CSRF cookie: the page again.
+    ("authorize", 200, r#"<input type="hidden" name="csrf_token""#),
+    ("signin", 200, "This form has expired. Please sign in again."),
+    ("token", 400, r#""error":"invalid_grant""#),
+    ("userinfo", 401, "Could not validate credentials"),
+    ("end-session", 200, "You are signed out of UContact."),
+    ("signin-page-asset", 200, "[hidden]"),
     // With a real access token of the registered user (see `CONTACTS_PATH`).
     ("create-contact", 201, r#""email":"jane@example.com""#),
     ("list-contacts", 200, r#""email":"jane@example.com""#),
@@ -108,6 +116,10 @@ const FALLBACK_EVENTS: [(&str, u16, &str, Option<&str>); 2] = [
     ),
 ];
 
+/// The OpenID Connect client the `authorize`, `signin` and `token` events name.
+const EVENTS_OIDC_CLIENTS: &str =
+    r#"[{"client_id":"web","redirect_uris":["https://app.example.com/callback"],"name":"Example app"}]"#;
+
 /// The API Gateway domain of the sample events.
 const EVENT_DOMAIN: &str = "abc123.execute-api.eu-west-1.amazonaws.com";
 
@@ -145,7 +157,7 @@ async fn every_event_goes_through_its_handler() {
     );
 
     let data_dir = tempfile::tempdir().expect("a temp dir");
-    let app = app_on_embedded_store(data_dir.path()).await;
+    let app = app_on_embedded_store_with(data_dir.path(), &[("OIDC_CLIENTS", EVENTS_OIDC_CLIENTS)]).await;
     let user_id = UserId::new(CONTACTS_USER).expect("a positive id");
     let mut contacts = ContactsSeen::default();
 
@@ -188,17 +200,12 @@ async fn every_event_goes_through_its_handler() {
             path_parameters, params,
             "events/{name}.json: pathParameters differ from the rawPath's"
         );
-        // queryStringParameters are rawQueryString decoded (handlers may read either); the samples
-        // use no escapes, so the raw pairs are the values.
+        // queryStringParameters are rawQueryString decoded (handlers may read either).
         let raw_query = event["rawQueryString"].as_str().unwrap_or_default();
-        let raw_query: std::collections::HashMap<String, String> = raw_query
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (key.to_owned(), value.to_owned())
-            })
-            .collect();
+        let raw_query: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(raw_query.as_bytes())
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
         let query_parameters: std::collections::HashMap<String, String> =
             serde_json::from_value(event.get("queryStringParameters").cloned().unwrap_or(Value::Null))
                 .unwrap_or_default();

@@ -155,7 +155,15 @@ fn only_minting_functions_reach_a_private_key_set() {
     // Spelled out, not derived: this is the contract's list (docs/API.md, "Signing keys").
     assert_eq!(
         holders(SESSION),
-        BTreeSet::from(["login", "refresh-token", "change-password", "passkey-login"])
+        BTreeSet::from([
+            "login",
+            "refresh-token",
+            "change-password",
+            "passkey-login",
+            "authorize",
+            "signin",
+            "token",
+        ])
     );
     // Links are minted only by the jobs that mail them.
     assert_eq!(holders(LINK), BTreeSet::from(["worker"]));
@@ -172,6 +180,9 @@ fn only_minting_functions_reach_a_private_key_set() {
             "totp-disable",
             "recovery-codes",
             "passkey-register",
+            "authorize",
+            "signin",
+            "token",
             "worker",
         ])
     );
@@ -188,6 +199,8 @@ fn only_minting_functions_reach_a_private_key_set() {
             "totp-disable",
             "recovery-codes",
             "passkey-register",
+            "signin",
+            "token",
         ])
     );
     for never in [
@@ -217,6 +230,9 @@ fn only_minting_functions_reach_a_private_key_set() {
         "list-passkeys",
         "delete-passkey",
         "passkey-login-options",
+        "userinfo",
+        "end-session",
+        "signin-page-asset",
     ] {
         assert!(
             !holders(SESSION).contains(never) && !holders(LINK).contains(never),

@@ -21,7 +21,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 42] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 48] = [
     // Every email is a job (PutItem in the change's transaction) that the worker sends.
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
     // The session's transaction checks the user is as read (ConditionCheckItem).
@@ -81,6 +81,19 @@ const EXPECTED: [(&str, u64, &[&str], bool); 42] = [
     ("delete-passkey",      SMALLEST_MB, &["BatchGetItem", "GetItem", "DeleteItem"], false),
     ("passkey-login-options", SMALLEST_MB, &["PutItem"], false),
     ("passkey-login",       SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    // Sign in with UContact. Every authorization is a session: authorize reads the sign-in
+    // cookie's session beside its user (one batch) and creates the app's session in a transaction
+    // that checks the profile and clears the username's backoff; signin signs in as login or
+    // passkey-login do (bcrypt), then does what authorize does; token rotates a code's or refresh
+    // token's session as refresh-token does, or runs the password grant as login, then reads the
+    // user for the ID token; userinfo reads the token's session beside its user; end-session
+    // revokes sessions as logout does; the asset route serves what is compiled in.
+    ("authorize",           SMALLEST_MB, &["BatchGetItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    ("signin",              ONE_VCPU_MB, &["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    ("token",               ONE_VCPU_MB, &["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    ("userinfo",            SMALLEST_MB, &["BatchGetItem"], false),
+    ("end-session",         SMALLEST_MB, &["UpdateItem", "ConditionCheckItem"], false),
+    ("signin-page-asset",   SMALLEST_MB, &[], false),
     // Contacts live in the user's partition: listing and birthdays are one Query each, beside a
     // read of the user (a deleted user's token reads nothing).
     ("list-contacts",       SMALLEST_MB, &["GetItem", "Query"], false),

@@ -14,7 +14,7 @@ use crate::http::{self, ApiError, Request, Response};
 #[schema(as = Session, example = json!({
     "id": "9f1c2e4b7a8d4c0e8b6a5d3f2e1c0b9a", "created_at": "2025-04-16T12:00:00Z",
     "last_used_at": "2025-04-16T12:14:00Z", "expires_at": "2025-04-23T12:00:00Z",
-    "user_agent": "Mozilla/5.0", "source_ip": "203.0.113.7", "amr": ["pwd", "otp"], "current": true
+    "user_agent": "Mozilla/5.0", "source_ip": "203.0.113.7", "amr": ["pwd", "otp"], "client": null, "current": true
 }))]
 pub struct SessionOut<'a> {
     /// The id `revoke-session` takes.
@@ -34,6 +34,9 @@ pub struct SessionOut<'a> {
     pub source_ip: Option<&'a str>,
     /// How the login signed in (RFC 8176): `["pwd"]`, `["pwd", "otp"]` or `["hwk", "user"]`.
     pub amr: &'static [&'static str],
+    /// The app the session was authorized for through "Sign in with UContact" (its name), or
+    /// `null` for a login of the API itself.
+    pub client: Option<&'a str>,
     /// Whether the access token of this request belongs to this session.
     pub current: bool,
 }
@@ -53,6 +56,7 @@ impl<'a> From<&'a ListedSession> for SessionOut<'a> {
             user_agent: session.user_agent.as_deref(),
             source_ip: session.source_ip.as_deref(),
             amr: session.amr.methods(),
+            client: session.client.as_deref(),
             current: listed.current,
         }
     }

@@ -1,6 +1,7 @@
 //! One module per route, named as its Lambda function: parse the request, call the use case,
 //! shape the response. Each has `pub async fn handle(&App, Request) -> Result<Response, ApiError>`.
 
+pub mod authorize;
 pub mod change_email;
 pub mod change_password;
 pub mod confirm_email;
@@ -11,9 +12,11 @@ pub mod delete_contact;
 pub mod delete_passkey;
 pub mod docs;
 pub mod docs_asset;
+pub mod end_session;
 pub mod fallback;
 pub mod get_contact;
 pub mod health;
+pub mod hosted;
 pub mod jwks;
 pub mod list_contacts;
 pub mod list_passkeys;
@@ -37,11 +40,15 @@ pub mod reset_password;
 pub mod reset_password_form;
 pub mod revoke_session;
 pub mod set_password;
+pub mod signin;
+pub mod signin_page_asset;
+pub mod token;
 pub mod totp_confirm;
 pub mod totp_disable;
 pub mod totp_setup;
 pub mod upcoming_birthdays;
 pub mod update_contact;
+pub mod userinfo;
 
 use chrono::{NaiveDate, SecondsFormat};
 use serde::Serialize;

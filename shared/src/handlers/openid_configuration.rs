@@ -1,9 +1,8 @@
 //! `GET /.well-known/openid-configuration` → 200 the OpenID Connect Discovery 1.0 document (also
-//! RFC 8414 metadata) of what is served today: the issuer (byte for byte the `iss` of every
-//! token), the JWKS, the password grant at the login route, and the session keys' algorithms.
-//! API Gateway's JWT authorizers, PyJWT, Authlib and jose find the keys from here. The sign-in
-//! pages of the OpenID Connect provider (issue 23) will add `authorization_endpoint` and the rest;
-//! until then nothing is named that is not served.
+//! RFC 8414 metadata) of what is served: the issuer (byte for byte the `iss` of every token), the
+//! JWKS, the OpenID Connect provider's endpoints (crate::oidc), and the session keys'
+//! algorithms. API Gateway's JWT authorizers, PyJWT, Authlib and jose find the keys from here;
+//! OpenID Connect clients find everything.
 
 use ::http::StatusCode;
 use serde::Serialize;
@@ -20,22 +19,42 @@ use crate::routes::Endpoint;
 #[schema(example = json!({
     "issuer": "https://api.example.com",
     "jwks_uri": "https://api.example.com/.well-known/jwks.json",
-    "token_endpoint": "https://api.example.com/api/auth/login",
-    "grant_types_supported": ["password"],
+    "authorization_endpoint": "https://api.example.com/oauth2/authorize",
+    "token_endpoint": "https://api.example.com/oauth2/token",
+    "userinfo_endpoint": "https://api.example.com/oauth2/userinfo",
+    "end_session_endpoint": "https://api.example.com/oauth2/logout",
+    "response_types_supported": ["code"],
+    "response_modes_supported": ["query"],
+    "grant_types_supported": ["authorization_code", "refresh_token", "password"],
+    "code_challenge_methods_supported": ["S256"],
     "token_endpoint_auth_methods_supported": ["none"],
     "subject_types_supported": ["public"],
     "id_token_signing_alg_values_supported": ["RS256"],
-    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti"]
+    "scopes_supported": ["openid", "email", "profile", "offline_access"],
+    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "sid", "email", "email_verified", "preferred_username"],
+    "prompt_values_supported": ["none", "login"],
+    "authorization_response_iss_parameter_supported": true
 }))]
 pub struct OpenidConfiguration {
     /// Exactly the `iss` of every token (`JWT_ISSUER`, default the public base URL).
     pub issuer: String,
     /// The JSON Web Key Set of the keys that verify access tokens.
     pub jwks_uri: String,
-    /// The login route: an OAuth 2.0 password grant (form fields `username`, `password`).
+    /// The hosted sign-in: the authorization code flow with PKCE.
+    pub authorization_endpoint: String,
+    /// The OAuth 2.0 token endpoint (RFC 6749 form; the three grants below).
     pub token_endpoint: String,
-    /// `["password"]` (refresh has its own route, `POST /api/auth/refresh-token`).
+    pub userinfo_endpoint: String,
+    /// RP-Initiated Logout 1.0.
+    pub end_session_endpoint: String,
+    /// `["code"]`.
+    pub response_types_supported: Vec<&'static str>,
+    /// `["query"]`.
+    pub response_modes_supported: Vec<&'static str>,
+    /// `["authorization_code", "refresh_token", "password"]`.
     pub grant_types_supported: Vec<&'static str>,
+    /// `["S256"]`: PKCE is required.
+    pub code_challenge_methods_supported: Vec<&'static str>,
     /// `["none"]`: public clients, no client authentication.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     /// `["public"]`: `sub` is the user id.
@@ -43,8 +62,14 @@ pub struct OpenidConfiguration {
     /// The session keys' algorithms: the configured one first, then any other a published key
     /// still has (a rotation that changed `JWT_ALGORITHM`).
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
-    /// The claims of access tokens.
+    /// `openid`, `email`, `profile`, `offline_access`.
+    pub scopes_supported: Vec<&'static str>,
+    /// The claims of ID tokens.
     pub claims_supported: Vec<&'static str>,
+    /// `["none", "login"]`.
+    pub prompt_values_supported: Vec<&'static str>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 /// OpenID Connect discovery
@@ -67,12 +92,34 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let document = OpenidConfiguration {
         issuer: issuer(app, &request),
         jwks_uri: format!("{base}{}", Endpoint::Jwks.path()),
-        token_endpoint: format!("{base}{}", Endpoint::Login.path()),
-        grant_types_supported: vec!["password"],
+        authorization_endpoint: format!("{base}{}", Endpoint::Authorize.path()),
+        token_endpoint: format!("{base}{}", Endpoint::Token.path()),
+        userinfo_endpoint: format!("{base}{}", Endpoint::Userinfo.path()),
+        end_session_endpoint: format!("{base}{}", Endpoint::EndSession.path()),
+        response_types_supported: vec!["code"],
+        response_modes_supported: vec!["query"],
+        grant_types_supported: vec!["authorization_code", "refresh_token", "password"],
+        code_challenge_methods_supported: vec!["S256"],
         token_endpoint_auth_methods_supported: vec!["none"],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: algorithms.into_iter().map(Algorithm::name).collect(),
-        claims_supported: vec!["iss", "sub", "aud", "exp", "iat", "jti"],
+        scopes_supported: crate::oidc::request::SCOPES.to_vec(),
+        claims_supported: vec![
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "sid",
+            "email",
+            "email_verified",
+            "preferred_username",
+        ],
+        prompt_values_supported: vec!["none", "login"],
+        authorization_response_iss_parameter_supported: true,
     };
     Ok(cacheable(http::json(StatusCode::OK, &document), app))
 }

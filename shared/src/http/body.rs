@@ -110,6 +110,11 @@ impl FormBody {
         }
     }
 
+    /// Every field as sent, in order (a protocol that reads fields its own way: OAuth 2.0's).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     pub fn fields(&self) -> Fields<'_> {
         Fields {
             source: Source::Form(&self.0),

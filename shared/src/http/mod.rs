@@ -12,7 +12,7 @@ use std::future::Future;
 pub use auth::{PublicBase, bearer_token, caller, issuer, links, require_session, require_user};
 pub use body::{Fields, FormBody, JsonBody, QueryParams, json_field, path_id, path_param, present};
 pub use error::{Allowed, ApiError, Issue, detail};
-pub use response::{asset, docs_page, html, json, json_bytes, message, no_content};
+pub use response::{asset, docs_page, hosted_page, html, json, json_bytes, message, no_content};
 
 use crate::app::App;
 

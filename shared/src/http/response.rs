@@ -74,6 +74,29 @@ pub fn docs_page(page: &'static str) -> Response {
     )
 }
 
+/// A hosted sign-in page (crate::oidc::pages): its own script and style only, forms posting to
+/// this service, and (a sign-in redirects there after its form) to `also_form_action`, the
+/// origin of the app's redirect URI. Never cached, never framed.
+pub fn hosted_page(status: StatusCode, page: String, also_form_action: Option<&str>) -> Response {
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+         form-action 'self'{}; base-uri 'none'; frame-ancestors 'none'",
+        also_form_action
+            .map(|source| format!(" {source}"))
+            .unwrap_or_default()
+    );
+    let mut response = html_page(status, Body::from(page), "default-src 'none'");
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 fn html_page(status: StatusCode, body: Body, policy: &'static str) -> Response {
     let mut response = with_type(status, "text/html; charset=utf-8", body);
     let headers = response.headers_mut();

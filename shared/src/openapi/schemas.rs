@@ -87,6 +87,49 @@ pub struct LoginForm {
     pub otp: Option<String>,
 }
 
+/// The form of the OpenID Connect token endpoint (RFC 6749): the fields of its grant.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"grant_type": "authorization_code", "code": "eyJhbGciOi...", "redirect_uri": "https://app.example/callback", "client_id": "web", "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}))]
+pub struct TokenForm {
+    /// `authorization_code`, `refresh_token` or `password`.
+    pub grant_type: String,
+    /// A registered client.
+    pub client_id: String,
+    /// authorization_code: the code from the redirect.
+    #[schema(nullable = false)]
+    pub code: Option<String>,
+    /// authorization_code: the authorization request's `redirect_uri`.
+    #[schema(nullable = false)]
+    pub redirect_uri: Option<String>,
+    /// authorization_code: the PKCE verifier (43 to 128 characters).
+    #[schema(nullable = false)]
+    pub code_verifier: Option<String>,
+    /// refresh_token: the client's current refresh token.
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
+    /// password: the username or the email.
+    #[schema(nullable = false)]
+    pub username: Option<String>,
+    /// password.
+    #[schema(nullable = false, format = Password)]
+    pub password: Option<String>,
+    /// password, with two-factor authentication on: a TOTP or recovery code.
+    #[schema(nullable = false)]
+    pub otp: Option<String>,
+    /// password: the scopes (`openid` by default).
+    #[schema(nullable = false)]
+    pub scope: Option<String>,
+}
+
+/// An OAuth 2.0 error (RFC 6749 5.2).
+#[derive(Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type` or
+    /// `invalid_scope`.
+    pub error: String,
+    pub error_description: String,
+}
+
 /// The body of `refresh-token` and `logout`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"refresh_token": "eyJ0eXAiOiJKV1QiLCJhbGc..."}))]

@@ -336,6 +336,20 @@ pub async fn login(
     credential: &Value,
     rp: &RelyingPartyConfig,
 ) -> Result<TokenPair, AuthError> {
+    start_login(app, caller, challenge_token, credential, rp)
+        .await?
+        .pair(app, caller)
+}
+
+/// [`login`], up to the created session: also the hosted sign-in page's passkey button
+/// (crate::oidc).
+pub async fn start_login(
+    app: &App,
+    caller: &Caller,
+    challenge_token: &str,
+    credential: &Value,
+    rp: &RelyingPartyConfig,
+) -> Result<StartedSession, AuthError> {
     let now = app.clock.now();
     let challenge = app
         .passkeys
@@ -386,5 +400,5 @@ pub async fn login(
         return Err(login_invalid(caller, Some(user_id), "passkey_or_user_changed"));
     }
     audit::record_login(caller, user_id, amr);
-    started.pair(app, caller)
+    Ok(started)
 }

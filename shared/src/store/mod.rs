@@ -89,6 +89,8 @@ pub struct NewSession {
     pub source_ip: Option<String>,
     /// How the login signed in (shown in the list; its tokens carry it as `amr`).
     pub amr: Amr,
+    /// The OpenID Connect client the session was authorized for (its name, shown in the list).
+    pub client: Option<String>,
 }
 
 /// A live session, as its user sees it in their list.
@@ -103,6 +105,7 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
     pub source_ip: Option<String>,
     pub amr: Amr,
+    pub client: Option<String>,
 }
 
 /// A password change by the signed-in user: the new hash, and the session of the pair the change

@@ -48,6 +48,7 @@ pub(super) fn live_session(item: &Item, epoch: i64, now: i64) -> anyhow::Result<
                 Ok(amr) => Amr::parse(&amr).ok_or_else(|| anyhow!("unknown amr {amr:?}"))?,
                 Err(_) => Amr::Password,
             },
+            client: read_string(item, "client").ok(),
         },
     )))
 }

@@ -111,6 +111,9 @@ pub(super) fn session_item(session: &NewSession, epoch: i64) -> Item {
     if let Some(ip) = &session.source_ip {
         item.insert("source_ip".to_owned(), s(ip.as_str()));
     }
+    if let Some(client) = &session.client {
+        item.insert("client".to_owned(), s(client.as_str()));
+    }
     item
 }
 

@@ -134,8 +134,8 @@ fn insert_session(tx: &Connection, session: &NewSession) -> rusqlite::Result<boo
         params![session.user_id.get(), session.created_at.timestamp()],
     )?;
     let inserted = tx.execute(
-        "INSERT INTO sessions (id, user_id, current_token_id, created_at, expires_at, user_agent, source_ip, amr)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?10 WHERE EXISTS (
+        "INSERT INTO sessions (id, user_id, current_token_id, created_at, expires_at, user_agent, source_ip, amr, client)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?10, ?11 WHERE EXISTS (
              SELECT 1 FROM users WHERE id = ?2 AND password_version = ?8 AND sessions_revoked_at = ?9
          )",
         params![
@@ -149,6 +149,7 @@ fn insert_session(tx: &Connection, session: &NewSession) -> rusqlite::Result<boo
             session.precondition.password_version,
             session.precondition.sessions_revoked_at,
             session.amr.as_str(),
+            session.client,
         ],
     )?;
     Ok(inserted == 1)
@@ -176,6 +177,7 @@ fn session_info(row: &Row<'_>) -> rusqlite::Result<SessionInfo> {
         user_agent: row.get(4)?,
         source_ip: row.get(5)?,
         amr: Amr::parse(&row.get::<_, String>(6)?).ok_or_else(|| conversion(6, anyhow!("unknown amr")))?,
+        client: row.get(7)?,
     })
 }
 
@@ -487,7 +489,7 @@ impl Store for SqliteStore {
                 return Ok(None);
             }
             let mut statement = conn.prepare_cached(
-                "SELECT id, created_at, last_used_at, expires_at, user_agent, source_ip, amr FROM sessions
+                "SELECT id, created_at, last_used_at, expires_at, user_agent, source_ip, amr, client FROM sessions
                  WHERE user_id = ?1 AND revoked = 0 AND expires_at >= ?2
                  ORDER BY created_at DESC, rowid DESC",
             )?;

@@ -120,6 +120,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX challenges_by_age ON challenges(expires_at);
 "#,
+    // OpenID Connect: the client a session was authorized for (docs/API.md, "Sign-in for other
+    // apps").
+    r#"
+    ALTER TABLE sessions ADD COLUMN client TEXT;
+"#,
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

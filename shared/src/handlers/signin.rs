@@ -1,0 +1,187 @@
+//! `POST /oauth2/signin`: the hosted sign-in page's forms: username or email and password, then
+//! (TOTP on) the two-factor code; or a passkey's assertion. Right: 303 to the app with a code,
+//! and the sign-in session cookie. Wrong: 200 the page again with `login`'s text and backoff.
+
+use ::http::{StatusCode, header};
+use serde_json::Value;
+
+use crate::app::App;
+use crate::audit::Caller;
+use crate::auth::{self, AuthError, FirstFactor, StartedSession};
+use crate::handlers::hosted::{self, Step};
+use crate::http::{self, ApiError, FormBody, Request, Response, detail};
+use crate::oidc::browser::{self, CSRF_COOKIE};
+use crate::oidc::{self, AuthorizationRequest};
+use crate::passkeys::{self, RelyingPartyConfig};
+
+/// The hosted sign-in page's form
+///
+/// Posted by the page `authorize` shows (form fields `username`, `password`; on the two-factor
+/// step `otp`; or the passkey button's `challenge_token` and `credential`), with its
+/// `csrf_token` and the authorization request's parameters.
+#[utoipa::path(
+    post,
+    path = "/oauth2/signin",
+    operation_id = "signin",
+    tag = "oidc",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "The sign-in page's form"),
+    responses(
+        (status = 303, description = "Signed in: to `redirect_uri` with `code`, `state` and `iss`; sets the sign-in session cookie"),
+        (status = 200, description = "The page again, with the error (or the two-factor step)", content_type = "text/html", body = String),
+        (status = 302, description = "A request error that goes back to the app (`error`, `state`, `iss`)"),
+        (status = 400, description = "An unknown client or an unregistered redirect URI: an error page", content_type = "text/html", body = String),
+        crate::openapi::responses::TooLarge, crate::openapi::responses::Unavailable,
+    ),
+)]
+pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
+    let caller = http::caller(app, &request);
+    let form = FormBody::parse(&request).await?;
+    let field = |name: &str| {
+        form.pairs()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let authorization = match AuthorizationRequest::parse(&app.config.oidc_clients, form.pairs()) {
+        Ok(authorization) => authorization,
+        Err(error) => return Ok(hosted::refuse(app, &request, &caller, error)),
+    };
+    let username = field("username").unwrap_or_default();
+    let page =
+        |step: Step<'_>, error: &str| hosted::sign_in_page(app, &request, &authorization, step, Some(error));
+    let csrf_cookie = browser::cookie(&request, CSRF_COOKIE);
+    if !browser::csrf_holds(&app.limits, csrf_cookie.as_deref(), field("csrf_token"))
+        .map_err(|e| ApiError::Unexpected(e.into()))?
+    {
+        return page(
+            Step::Password { username },
+            "This form has expired. Please sign in again.",
+        );
+    }
+    let now = app.clock.now().timestamp();
+    let started = if let Some(credential) = field("credential") {
+        passkey(app, &request, &caller, field("challenge_token"), credential).await
+    } else if let Some(proof) = field("second_step") {
+        let Some(identifier) = browser::check_second_step(&app.limits, csrf_cookie.as_deref(), proof, now)
+            .map_err(|e| ApiError::Unexpected(e.into()))?
+        else {
+            return page(
+                Step::Password { username },
+                "The sign-in took too long. Please sign in again.",
+            );
+        };
+        match auth::start_login(app, &caller, &identifier, FirstFactor::Proven, field("otp"), None).await {
+            Err(e @ (AuthError::CodeRequired { .. } | AuthError::InvalidCode { .. })) => {
+                let step = Step::SecondFactor {
+                    username: &identifier,
+                    proof,
+                };
+                return page(step, refusal(e)?);
+            }
+            other => other,
+        }
+    } else {
+        let password = field("password").unwrap_or_default();
+        match auth::start_login(
+            app,
+            &caller,
+            username,
+            FirstFactor::Password(password),
+            None,
+            None,
+        )
+        .await
+        {
+            // The password was right and TOTP is on: the two-factor step, for this browser only.
+            Err(AuthError::CodeRequired { .. }) => {
+                let cookie = csrf_cookie.as_deref().unwrap_or_default();
+                let proof = browser::second_step_proof(&app.limits, cookie, username, now)
+                    .map_err(|e| ApiError::Unexpected(e.into()))?;
+                let step = Step::SecondFactor {
+                    username,
+                    proof: &proof,
+                };
+                return hosted::sign_in_page(app, &request, &authorization, step, None);
+            }
+            other => other,
+        }
+    };
+    let started = match started {
+        Ok(started) => started,
+        Err(e) => return page(Step::Password { username }, refusal(e)?),
+    };
+    signed_in(app, &request, &caller, &authorization, &started).await
+}
+
+async fn passkey(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+    challenge_token: Option<&str>,
+    credential: &str,
+) -> Result<StartedSession, AuthError> {
+    let invalid = AuthError::InvalidPasskey { at_login: true };
+    let (Some(challenge_token), Ok(credential)) =
+        (challenge_token, serde_json::from_str::<Value>(credential))
+    else {
+        return Err(invalid);
+    };
+    let rp = RelyingPartyConfig::for_request(app, &http::links(app, request))?;
+    passkeys::start_login(app, caller, challenge_token, &credential, &rp).await
+}
+
+/// A sign-in's refusal in the page: `login`'s texts; anything else is the service's own error.
+fn refusal(e: AuthError) -> Result<&'static str, ApiError> {
+    match e {
+        AuthError::BadCredentials => Ok(detail::BAD_LOGIN),
+        AuthError::EmailNotVerified => {
+            Ok("Email not verified. Open the link we sent to your email address, then sign in again.")
+        }
+        AuthError::CodeRequired { .. } => Ok(detail::CODE_REQUIRED),
+        AuthError::InvalidCode { .. } => Ok(detail::INVALID_CODE),
+        AuthError::InvalidPasskey { .. } => Ok(detail::INVALID_PASSKEY),
+        AuthError::TooManyAttempts { .. } => Ok(detail::TOO_MANY_ATTEMPTS),
+        other => Err(other.into()),
+    }
+}
+
+/// The sign-in session is created: its cookie, and a code for the app.
+async fn signed_in(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+    authorization: &AuthorizationRequest,
+    started: &StartedSession,
+) -> Result<Response, ApiError> {
+    let session = &started.session;
+    let cookie = oidc::sign_in_cookie(app, caller, started)?;
+    let live = oidc::live_sign_in(app, caller, Some(&cookie)).await?;
+    let location = match live {
+        Some((sign_in, record)) => {
+            oidc::issue_code(
+                app,
+                caller,
+                authorization,
+                &record,
+                sign_in.amr,
+                sign_in.auth_time,
+            )
+            .await?
+        }
+        None => None,
+    };
+    let Some(location) = location else {
+        // A reset or a logout-all ended the session in between: start over.
+        let step = Step::Password { username: "" };
+        return hosted::sign_in_page(app, request, authorization, step, Some(detail::BAD_LOGIN));
+    };
+    let mut response = hosted::redirect(StatusCode::SEE_OTHER, &location);
+    let max_age = session.expires_at - session.created_at.timestamp();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        hosted::sign_in_cookie(app, request, &cookie, max_age),
+    );
+    Ok(response)
+}

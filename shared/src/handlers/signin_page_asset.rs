@@ -1,0 +1,44 @@
+//! `GET /oauth2/assets/{file}` → the hosted sign-in pages' own style and script
+//! (shared/assets/signin/); no CDN. Any other name is a 404.
+
+use crate::app::App;
+use crate::http::{self, ApiError, Request, Response};
+use crate::openapi::schemas::ErrorDetail;
+
+/// The files the hosted pages load: (name, content type, contents).
+const FILES: [(&str, &str, &str); 2] = [
+    (
+        "signin.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/signin/signin.css"),
+    ),
+    (
+        "signin.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/signin/signin.js"),
+    ),
+];
+
+/// A file of the hosted sign-in pages
+#[utoipa::path(
+    get,
+    path = "/oauth2/assets/{file}",
+    operation_id = "signin-page-asset",
+    tag = "oidc",
+    params(("file" = String, Path, description = "`signin.css` or `signin.js`")),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/javascript"),
+            (String = "text/css"),
+        )),
+        (status = 404, description = "No such file", body = ErrorDetail, example = json!({"detail": "Not Found"})),
+    ),
+)]
+pub async fn handle(_app: &App, request: Request) -> Result<Response, ApiError> {
+    let name = http::path_param(&request, "file")?;
+    let (_, content_type, contents) = FILES
+        .iter()
+        .find(|(file, _, _)| *file == name)
+        .ok_or(ApiError::NotFound)?;
+    Ok(http::asset(content_type, contents))
+}

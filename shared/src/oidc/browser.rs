@@ -1,0 +1,194 @@
+//! What the hosted pages keep in the browser: the sign-in session cookie (a signed token naming
+//! a server-side session, crate::oidc::tokens), the CSRF cookie and the token its forms carry,
+//! and the proof of a checked password that the two-factor step carries.
+//!
+//! CSRF: the first page sets a random `HttpOnly`, `SameSite=Strict` cookie; every form carries
+//! `csrf_token`, the HMAC of that cookie under the abuse-state key, so a form posted from
+//! another site (which has neither the cookie nor can compute the token) is refused.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{HeaderValue, header};
+
+use crate::auth::Links;
+use crate::http::Request;
+use crate::throttle::{Limits, NoHashKey};
+
+/// The sign-in session cookie.
+pub const SIGNIN_COOKIE: &str = "ucontact_signin";
+/// The CSRF cookie.
+pub const CSRF_COOKIE: &str = "ucontact_csrf";
+
+/// How long the two-factor step may follow the password (seconds).
+pub const SECOND_STEP_SECONDS: i64 = 300;
+
+/// The value of cookie `name` on the request, if it has exactly one.
+pub fn cookie(request: &Request, name: &str) -> Option<String> {
+    let mut found = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim_matches('"').to_owned());
+    let first = found.next()?;
+    // Two cookies of one name (one planted for a wider path or a parent domain): trust neither.
+    found.next().is_none().then_some(first)
+}
+
+/// Where the hosted pages' cookies live: the `/oauth2/` path under the public base, `Secure`
+/// when it is https.
+#[derive(Debug, Clone)]
+pub struct CookieSite {
+    path: String,
+    secure: bool,
+}
+
+impl CookieSite {
+    pub fn of(links: &Links) -> Self {
+        let base = url::Url::parse(links.base()).ok();
+        let path = base
+            .as_ref()
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        Self {
+            path: format!("{path}/oauth2/"),
+            secure: base.is_some_and(|u| u.scheme() == "https"),
+        }
+    }
+
+    /// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+    pub fn set(&self, name: &str, value: &str, max_age: i64, same_site: &str) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let line = format!(
+            "{name}={value}; Path={}; Max-Age={}; HttpOnly; SameSite={same_site}{secure}",
+            self.path,
+            max_age.max(0)
+        );
+        HeaderValue::from_str(&line).unwrap_or_else(|_| HeaderValue::from_static("ucontact_invalid=1"))
+    }
+}
+
+/// A fresh CSRF cookie value: 256 random bits.
+pub fn new_csrf_cookie() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The form token of a CSRF cookie.
+pub fn csrf_token(limits: &Limits, cookie: &str) -> Result<String, NoHashKey> {
+    limits.digest(&format!("oidc-csrf:{cookie}"))
+}
+
+/// Whether a form's token belongs to the request's CSRF cookie (constant time).
+pub fn csrf_holds(limits: &Limits, cookie: Option<&str>, token: Option<&str>) -> Result<bool, NoHashKey> {
+    let (Some(cookie), Some(token)) = (cookie, token) else {
+        return Ok(false);
+    };
+    let expected = csrf_token(limits, cookie)?;
+    Ok(verify_slices_are_equal(expected.as_bytes(), token.as_bytes()).is_ok())
+}
+
+/// The two-factor step's proof that this browser (its CSRF cookie) gave the right password for
+/// `identifier` at most [`SECOND_STEP_SECONDS`] ago: `expiry.identifier.mac`.
+pub fn second_step_proof(
+    limits: &Limits,
+    cookie: &str,
+    identifier: &str,
+    now: i64,
+) -> Result<String, NoHashKey> {
+    let expires = now + SECOND_STEP_SECONDS;
+    let identifier = URL_SAFE_NO_PAD.encode(identifier);
+    let mac = limits.digest(&format!("oidc-2fa:{cookie}:{expires}:{identifier}"))?;
+    Ok(format!("{expires}.{identifier}.{mac}"))
+}
+
+/// The identifier a [`second_step_proof`] vouches for, if it is this browser's and unexpired.
+pub fn check_second_step(
+    limits: &Limits,
+    cookie: Option<&str>,
+    proof: &str,
+    now: i64,
+) -> Result<Option<String>, NoHashKey> {
+    let Some(cookie) = cookie else { return Ok(None) };
+    let mut parts = proof.splitn(3, '.');
+    let (Some(expires), Some(identifier), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let Ok(expires_at) = expires.parse::<i64>() else {
+        return Ok(None);
+    };
+    let expected = limits.digest(&format!("oidc-2fa:{cookie}:{expires}:{identifier}"))?;
+    if verify_slices_are_equal(expected.as_bytes(), mac.as_bytes()).is_err() || now >= expires_at {
+        return Ok(None);
+    }
+    Ok(URL_SAFE_NO_PAD
+        .decode(identifier)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::throttle::{EmailThrottle, LoginBackoff};
+
+    fn limits(key: &[u8]) -> Limits {
+        Limits::new(
+            LoginBackoff { threshold: 5 },
+            EmailThrottle {
+                interval: 60,
+                daily_limit: 10,
+            },
+            Some(key.to_vec()),
+        )
+    }
+
+    #[test]
+    fn csrf_tokens_hold_only_for_their_cookie_and_key() {
+        let l = limits(b"k1");
+        let token = csrf_token(&l, "c1").unwrap();
+        assert!(csrf_holds(&l, Some("c1"), Some(&token)).unwrap());
+        assert!(!csrf_holds(&l, Some("c2"), Some(&token)).unwrap());
+        assert!(!csrf_holds(&limits(b"k2"), Some("c1"), Some(&token)).unwrap());
+        assert!(!csrf_holds(&l, None, Some(&token)).unwrap());
+        assert!(!csrf_holds(&l, Some("c1"), None).unwrap());
+    }
+
+    #[test]
+    fn second_step_proofs_are_bound_to_browser_identifier_and_time() {
+        let l = limits(b"k1");
+        let proof = second_step_proof(&l, "c1", "alice", 1000).unwrap();
+        assert_eq!(
+            check_second_step(&l, Some("c1"), &proof, 1000)
+                .unwrap()
+                .as_deref(),
+            Some("alice")
+        );
+        assert_eq!(check_second_step(&l, Some("c2"), &proof, 1000).unwrap(), None);
+        assert_eq!(
+            check_second_step(&l, Some("c1"), &proof, 1000 + SECOND_STEP_SECONDS).unwrap(),
+            None
+        );
+        let forged = proof.replace(&URL_SAFE_NO_PAD.encode("alice"), &URL_SAFE_NO_PAD.encode("bob"));
+        assert_eq!(check_second_step(&l, Some("c1"), &forged, 1000).unwrap(), None);
+    }
+
+    #[test]
+    fn a_cookie_given_twice_counts_as_none() {
+        let request = http::Request::builder()
+            .header("cookie", "a=1; ucontact_csrf=x; b=2")
+            .body(lambda_http::Body::Empty)
+            .unwrap();
+        assert_eq!(cookie(&request, CSRF_COOKIE).as_deref(), Some("x"));
+        let twice = http::Request::builder()
+            .header("cookie", "ucontact_csrf=x; ucontact_csrf=y")
+            .body(lambda_http::Body::Empty)
+            .unwrap();
+        assert_eq!(cookie(&twice, CSRF_COOKIE), None);
+    }
+}

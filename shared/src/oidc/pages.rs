@@ -1,0 +1,178 @@
+//! The hosted pages (docs/API.md, "Sign-in for other apps"): server-rendered with maud (every
+//! value escaped), styled and scripted only by the service's own assets
+//! (`/oauth2/assets/{file}`), no inline script or style, labelled fields, errors in an alert.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::oidc::AuthorizationRequest;
+
+/// What every sign-in form carries: where to post, the CSRF token and the authorization request.
+pub struct FormContext<'a> {
+    pub base: &'a str,
+    pub csrf_token: &'a str,
+    pub request: &'a AuthorizationRequest,
+}
+
+fn layout(base: &str, title: &str, script: bool, content: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " · UContact" }
+                link rel="stylesheet" href={ (base) "/oauth2/assets/signin.css" };
+                @if script {
+                    script src={ (base) "/oauth2/assets/signin.js" } defer {}
+                }
+            }
+            body {
+                main {
+                    (content)
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+fn carried(form: &FormContext<'_>) -> Markup {
+    html! {
+        input type="hidden" name="csrf_token" value=(form.csrf_token);
+        @for (name, value) in form.request.hidden_fields() {
+            input type="hidden" name=(name) value=(value);
+        }
+    }
+}
+
+fn alert(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            p.error role="alert" id="error" { (error) }
+        }
+    }
+}
+
+/// The sign-in page: username or email and password, and the passkey button.
+pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> String {
+    let app = form.request.client.display_name();
+    let action = format!("{}/oauth2/signin", form.base);
+    layout(
+        form.base,
+        "Sign in",
+        true,
+        html! {
+            h1 { "Sign in" }
+            p.lead { "to continue to " strong { (app) } }
+            (alert(error))
+            form method="post" action=(action) id="password-form" {
+                (carried(form))
+                label for="username" { "Username or email" }
+                input id="username" name="username" type="text" autocomplete="username webauthn"
+                    autocapitalize="none" spellcheck="false" required value=(username);
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" id="signin" { "Sign in" }
+            }
+            form method="post" action=(action) id="passkey-form" {
+                (carried(form))
+                input type="hidden" name="challenge_token" id="challenge_token";
+                input type="hidden" name="credential" id="credential";
+                p.or { "or" }
+                button type="button" id="passkey-signin" class="secondary" hidden
+                    data-options={ (form.base) "/api/auth/passkey/options" } { "Sign in with a passkey" }
+                p.error role="alert" id="passkey-error" hidden {}
+            }
+        },
+    )
+}
+
+/// The two-factor step: the password was right and TOTP is on.
+pub fn second_factor(form: &FormContext<'_>, error: Option<&str>, username: &str, proof: &str) -> String {
+    let action = format!("{}/oauth2/signin", form.base);
+    layout(
+        form.base,
+        "Two-factor code",
+        false,
+        html! {
+            h1 { "Two-factor code" }
+            p.lead { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
+            (alert(error))
+            form method="post" action=(action) id="otp-form" {
+                (carried(form))
+                input type="hidden" name="username" value=(username);
+                input type="hidden" name="second_step" value=(proof);
+                label for="otp" { "Code" }
+                input id="otp" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code"
+                    autocapitalize="none" spellcheck="false" required autofocus;
+                button type="submit" id="verify" { "Verify" }
+            }
+        },
+    )
+}
+
+/// An error that cannot go back to the app (an unknown app, an unregistered address).
+pub fn error(base: &str, message: &str) -> String {
+    layout(
+        base,
+        "Sign-in error",
+        false,
+        html! {
+            h1 { "Sign-in error" }
+            p.error role="alert" id="error" { (message) }
+            p { "Go back to the app you came from and try again." }
+        },
+    )
+}
+
+/// After `end-session` with nowhere to return to.
+pub fn signed_out(base: &str) -> String {
+    layout(
+        base,
+        "Signed out",
+        false,
+        html! {
+            h1 { "Signed out" }
+            p id="signed-out" { "You are signed out of UContact." }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cannot_break_out_of_their_attributes() {
+        let clients = crate::oidc::parse_clients(
+            r#"[{"client_id":"web","redirect_uris":["https://a.example/cb"],"name":"<b>App</b>"}]"#,
+        )
+        .unwrap();
+        let pairs: Vec<(String, String)> = [
+            ("response_type", "code"),
+            ("client_id", "web"),
+            ("redirect_uri", "https://a.example/cb"),
+            ("scope", "openid"),
+            ("state", "\"><script>alert(1)</script>"),
+            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            ("code_challenge_method", "S256"),
+        ]
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+        let request = AuthorizationRequest::parse(&clients, &pairs).unwrap();
+        let form = FormContext {
+            base: "https://id.example",
+            csrf_token: "t",
+            request: &request,
+        };
+        let page = sign_in(&form, Some("<i>bad</i>"), "\"><img src=x>");
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(!page.contains("<b>App"), "{page}");
+        assert!(!page.contains("<i>bad"), "{page}");
+        assert!(!page.contains("<img src=x>"), "{page}");
+        assert!(page.contains(r#"id="passkey-signin""#));
+        assert!(page.contains(r#"name="csrf_token" value="t""#));
+    }
+}
