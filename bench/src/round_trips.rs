@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod oidc;
+
 use anyhow::{Context, anyhow, bail};
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
@@ -174,11 +176,30 @@ impl Flow {
         body: Option<(&str, String)>,
         token: Option<&str>,
     ) -> anyhow::Result<Value> {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .as_deref()
+            .map(|value| ("authorization", value))
+            .into_iter()
+            .collect();
+        let response = self.call_with(endpoint, path, body, &headers).await?;
+        Ok(serde_json::from_slice(response.body()).unwrap_or(Value::Null))
+    }
+
+    /// [`Flow::call`] with any request headers, answering the whole response (the hosted
+    /// sign-in's pages, cookies and redirects).
+    async fn call_with(
+        &mut self,
+        endpoint: Endpoint,
+        path: &str,
+        body: Option<(&str, String)>,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<shared::http::Response> {
         let mut builder = http::Request::builder()
             .method(endpoint.method())
             .uri(format!("https://bench.example.com{path}"));
-        if let Some(token) = token {
-            builder = builder.header("authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
         let body = match body {
             Some((content_type, text)) => {
@@ -204,9 +225,8 @@ impl Flow {
             goal: goal(endpoint),
             status,
         });
-        let body = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
         self.run_jobs().await?;
-        Ok(body)
+        Ok(response)
     }
 
     /// Runs the jobs the last route wrote, one at a time, as the worker function runs what the
@@ -439,6 +459,7 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
         ("BCRYPT_COST", "4".to_owned()),
         ("EMAIL_THROTTLE_SECONDS", "0".to_owned()),
         ("UCONTACT_DATA_DIR", data.path().display().to_string()),
+        ("OIDC_CLIENTS", oidc::CLIENTS.to_owned()),
     ]);
     let config = Config::from_lookup(Deployment::Local, |name| settings.get(name).cloned())
         .map_err(|e| anyhow!("{e}"))?;
@@ -658,6 +679,8 @@ pub async fn count(options: &Options) -> anyhow::Result<Vec<Trips>> {
     let access = flow.login(&form(&login_form)).await?.1;
     second_factors(&mut flow, &access, third_password).await?;
     passkeys(&mut flow, &access).await?;
+    // Sign in with UContact: the hosted pages, the code, the token endpoint's grants.
+    oidc::sign_in(&mut flow, third_password).await?;
     // Last: the account goes, with its sessions.
     let access = flow.login(&form(&login_form)).await?.1;
     flow.call(

@@ -17,6 +17,7 @@ mod mfa;
 mod mfa_guards;
 mod mfa_races;
 mod oidc;
+mod oidc_clients;
 mod passkeys;
 mod password_reset;
 mod protected_routes;

@@ -590,7 +590,9 @@ impl Server {
 
     /// The token in the newest email to `to` whose link starts with `path_prefix`.
     pub async fn token_from_email(&self, to: &str, path_prefix: &str) -> String {
-        let prefix = self.url(path_prefix);
+        // Links start with PUBLIC_BASE_URL when it is set, else with the server's own address.
+        let base = self.setting("PUBLIC_BASE_URL").unwrap_or(&self.base);
+        let prefix = format!("{}{path_prefix}", base.trim_end_matches('/'));
         let link = self
             .emails_to(to)
             .await

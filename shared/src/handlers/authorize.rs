@@ -43,7 +43,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let authorization =
         match AuthorizationRequest::parse(&app.config.oidc_clients, &hosted::query_pairs(&request)) {
             Ok(authorization) => authorization,
-            Err(error) => return Ok(hosted::refuse(app, &request, &caller, error)),
+            Err(error) => return Ok(hosted::refuse(&caller, error)),
         };
     if authorization.prompt != Some(Prompt::Login) {
         let cookie = browser::cookie(&request, SIGNIN_COOKIE);
@@ -68,7 +68,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
             error: "login_required",
             description: "The user is not signed in",
         };
-        return Ok(hosted::refuse(app, &request, &caller, error));
+        return Ok(hosted::refuse(&caller, error));
     }
     let username = authorization.login_hint.clone().unwrap_or_default();
     hosted::sign_in_page(

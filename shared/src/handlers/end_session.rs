@@ -40,14 +40,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
             (Some(_), Some(_)) => Err(()),
         }
     };
-    let bad = |message: &str| {
-        Ok(hosted::error_page(
-            app,
-            &request,
-            StatusCode::BAD_REQUEST,
-            message,
-        ))
-    };
+    let bad = |message: &str| Ok(hosted::error_page(StatusCode::BAD_REQUEST, message));
     let (Ok(hint), Ok(client_id), Ok(return_to), Ok(state)) = (
         param("id_token_hint"),
         param("client_id"),
@@ -93,7 +86,6 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         .as_ref()
         .and_then(|h| h.session_id.as_deref().map(|sid| (h.user_id, sid)));
     oidc::end_session(app, &caller, sign_in.as_ref(), hinted).await?;
-    let links = http::links(app, &request);
     let mut response = match return_to {
         Some(uri) => {
             let mut url = url::Url::parse(uri).map_err(|e| ApiError::Unexpected(e.into()))?;
@@ -102,7 +94,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
             }
             hosted::redirect(StatusCode::FOUND, url.as_str())
         }
-        None => http::hosted_page(StatusCode::OK, pages::signed_out(links.base()), None),
+        None => http::hosted_page(StatusCode::OK, pages::signed_out(), None),
     };
     response
         .headers_mut()

@@ -40,21 +40,20 @@ pub fn redirect(status: StatusCode, location: &str) -> Response {
 }
 
 /// An authorization request that cannot go on: a 400 page, or back to the app with `error`.
-pub fn refuse(app: &App, request: &Request, caller: &Caller, error: RequestError) -> Response {
+pub fn refuse(caller: &Caller, error: RequestError) -> Response {
     match error.location(&caller.issuer) {
         Some(location) => redirect(StatusCode::FOUND, &location),
         None => {
             let RequestError::Page(message) = error else {
                 unreachable!("only a page has no location")
             };
-            error_page(app, request, StatusCode::BAD_REQUEST, message)
+            error_page(StatusCode::BAD_REQUEST, message)
         }
     }
 }
 
-pub fn error_page(app: &App, request: &Request, status: StatusCode, message: &str) -> Response {
-    let links = http::links(app, request);
-    http::hosted_page(status, pages::error(links.base(), message), None)
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    http::hosted_page(status, pages::error(message), None)
 }
 
 /// The origin a sign-in's redirect goes to, as a CSP source: `https://app.example`, or a native
@@ -90,7 +89,6 @@ pub fn sign_in_page(
     let csrf_token =
         browser::csrf_token(&app.limits, &csrf_cookie).map_err(|e| ApiError::Unexpected(e.into()))?;
     let form = FormContext {
-        base: links.base(),
         csrf_token: &csrf_token,
         request: authorization,
     };

@@ -46,7 +46,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     };
     let authorization = match AuthorizationRequest::parse(&app.config.oidc_clients, form.pairs()) {
         Ok(authorization) => authorization,
-        Err(error) => return Ok(hosted::refuse(app, &request, &caller, error)),
+        Err(error) => return Ok(hosted::refuse(&caller, error)),
     };
     let username = field("username").unwrap_or_default();
     let page =

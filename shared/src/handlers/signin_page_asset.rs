@@ -6,7 +6,7 @@ use crate::http::{self, ApiError, Request, Response};
 use crate::openapi::schemas::ErrorDetail;
 
 /// The files the hosted pages load: (name, content type, contents).
-const FILES: [(&str, &str, &str); 2] = [
+const FILES: [(&str, &str, &str); 3] = [
     (
         "signin.css",
         "text/css; charset=utf-8",
@@ -17,6 +17,11 @@ const FILES: [(&str, &str, &str); 2] = [
         "text/javascript; charset=utf-8",
         include_str!("../../assets/signin/signin.js"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../assets/signin/favicon.svg"),
+    ),
 ];
 
 /// A file of the hosted sign-in pages
@@ -25,11 +30,12 @@ const FILES: [(&str, &str, &str); 2] = [
     path = "/oauth2/assets/{file}",
     operation_id = "signin-page-asset",
     tag = "oidc",
-    params(("file" = String, Path, description = "`signin.css` or `signin.js`")),
+    params(("file" = String, Path, description = "`signin.css`, `signin.js` or `favicon.svg`")),
     responses(
         (status = 200, description = "The file", content(
             (String = "text/javascript"),
             (String = "text/css"),
+            (String = "image/svg+xml"),
         )),
         (status = 404, description = "No such file", body = ErrorDetail, example = json!({"detail": "Not Found"})),
     ),

@@ -1,19 +1,20 @@
 //! The hosted pages (docs/API.md, "Sign-in for other apps"): server-rendered with maud (every
 //! value escaped), styled and scripted only by the service's own assets
 //! (`/oauth2/assets/{file}`), no inline script or style, labelled fields, errors in an alert.
+//! Every page is served under `/oauth2/`, and names what it loads and posts to relative to that:
+//! the browser stays on the origin (and API Gateway stage) it reached the page on.
 
 use maud::{DOCTYPE, Markup, html};
 
 use crate::oidc::AuthorizationRequest;
 
-/// What every sign-in form carries: where to post, the CSRF token and the authorization request.
+/// What every sign-in form carries: the CSRF token and the authorization request.
 pub struct FormContext<'a> {
-    pub base: &'a str,
     pub csrf_token: &'a str,
     pub request: &'a AuthorizationRequest,
 }
 
-fn layout(base: &str, title: &str, script: bool, content: Markup) -> String {
+fn layout(title: &str, script: bool, content: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -22,9 +23,10 @@ fn layout(base: &str, title: &str, script: bool, content: Markup) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="no-referrer";
                 title { (title) " · UContact" }
-                link rel="stylesheet" href={ (base) "/oauth2/assets/signin.css" };
+                link rel="icon" href="assets/favicon.svg" type="image/svg+xml";
+                link rel="stylesheet" href="assets/signin.css";
                 @if script {
-                    script src={ (base) "/oauth2/assets/signin.js" } defer {}
+                    script src="assets/signin.js" defer {}
                 }
             }
             body {
@@ -57,16 +59,14 @@ fn alert(error: Option<&str>) -> Markup {
 /// The sign-in page: username or email and password, and the passkey button.
 pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> String {
     let app = form.request.client.display_name();
-    let action = format!("{}/oauth2/signin", form.base);
     layout(
-        form.base,
         "Sign in",
         true,
         html! {
             h1 { "Sign in" }
             p.lead { "to continue to " strong { (app) } }
             (alert(error))
-            form method="post" action=(action) id="password-form" {
+            form method="post" action="signin" id="password-form" {
                 (carried(form))
                 label for="username" { "Username or email" }
                 input id="username" name="username" type="text" autocomplete="username webauthn"
@@ -75,13 +75,13 @@ pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> S
                 input id="password" name="password" type="password" autocomplete="current-password" required;
                 button type="submit" id="signin" { "Sign in" }
             }
-            form method="post" action=(action) id="passkey-form" {
+            form method="post" action="signin" id="passkey-form" {
                 (carried(form))
                 input type="hidden" name="challenge_token" id="challenge_token";
                 input type="hidden" name="credential" id="credential";
                 p.or { "or" }
                 button type="button" id="passkey-signin" class="secondary" hidden
-                    data-options={ (form.base) "/api/auth/passkey/options" } { "Sign in with a passkey" }
+                    data-options="../api/auth/passkey/options" { "Sign in with a passkey" }
                 p.error role="alert" id="passkey-error" hidden {}
             }
         },
@@ -90,16 +90,14 @@ pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> S
 
 /// The two-factor step: the password was right and TOTP is on.
 pub fn second_factor(form: &FormContext<'_>, error: Option<&str>, username: &str, proof: &str) -> String {
-    let action = format!("{}/oauth2/signin", form.base);
     layout(
-        form.base,
         "Two-factor code",
         false,
         html! {
             h1 { "Two-factor code" }
             p.lead { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
             (alert(error))
-            form method="post" action=(action) id="otp-form" {
+            form method="post" action="signin" id="otp-form" {
                 (carried(form))
                 input type="hidden" name="username" value=(username);
                 input type="hidden" name="second_step" value=(proof);
@@ -113,9 +111,8 @@ pub fn second_factor(form: &FormContext<'_>, error: Option<&str>, username: &str
 }
 
 /// An error that cannot go back to the app (an unknown app, an unregistered address).
-pub fn error(base: &str, message: &str) -> String {
+pub fn error(message: &str) -> String {
     layout(
-        base,
         "Sign-in error",
         false,
         html! {
@@ -127,9 +124,8 @@ pub fn error(base: &str, message: &str) -> String {
 }
 
 /// After `end-session` with nowhere to return to.
-pub fn signed_out(base: &str) -> String {
+pub fn signed_out() -> String {
     layout(
-        base,
         "Signed out",
         false,
         html! {
@@ -163,7 +159,6 @@ mod tests {
         .collect();
         let request = AuthorizationRequest::parse(&clients, &pairs).unwrap();
         let form = FormContext {
-            base: "https://id.example",
             csrf_token: "t",
             request: &request,
         };

@@ -75,7 +75,7 @@ impl AuthorizationRequest {
         let single = |name: &str| -> Result<Option<&str>, ()> {
             match values(name).as_slice() {
                 [] => Ok(None),
-                [one] if one.is_empty() => Ok(None),
+                [""] => Ok(None),
                 [one] => Ok(Some(*one)),
                 _ => Err(()),
             }
