@@ -48,6 +48,10 @@ pub enum Endpoint {
     Userinfo,
     EndSession,
     SigninPageAsset,
+    SignupPage,
+    Signup,
+    ForgotPasswordPage,
+    ForgotPassword,
     Health,
     ListContacts,
     CreateContact,
@@ -69,7 +73,7 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 impl Endpoint {
     /// Every route, in the order of the contract (docs/API.md). Requests that match none of them
     /// go to the `fallback` function ([`FALLBACK_FUNCTION`]) when deployed.
-    pub const ALL: [Endpoint; 46] = [
+    pub const ALL: [Endpoint; 50] = [
         Endpoint::Register,
         Endpoint::Login,
         Endpoint::RefreshToken,
@@ -104,6 +108,10 @@ impl Endpoint {
         Endpoint::Userinfo,
         Endpoint::EndSession,
         Endpoint::SigninPageAsset,
+        Endpoint::SignupPage,
+        Endpoint::Signup,
+        Endpoint::ForgotPasswordPage,
+        Endpoint::ForgotPassword,
         Endpoint::Health,
         Endpoint::ListContacts,
         Endpoint::CreateContact,
@@ -175,6 +183,10 @@ impl Endpoint {
             Endpoint::Userinfo => ("userinfo", Method::GET, "/oauth2/userinfo"),
             Endpoint::EndSession => ("end-session", Method::GET, "/oauth2/logout"),
             Endpoint::SigninPageAsset => ("signin-page-asset", Method::GET, "/oauth2/assets/{file}"),
+            Endpoint::SignupPage => ("signup-page", Method::GET, "/oauth2/signup"),
+            Endpoint::Signup => ("signup", Method::POST, "/oauth2/signup"),
+            Endpoint::ForgotPasswordPage => ("forgot-password-page", Method::GET, "/oauth2/forgot-password"),
+            Endpoint::ForgotPassword => ("forgot-password", Method::POST, "/oauth2/forgot-password"),
             Endpoint::Health => ("health", Method::GET, "/api/healthchecker"),
             Endpoint::ListContacts => ("list-contacts", Method::GET, "/api/contacts"),
             Endpoint::CreateContact => ("create-contact", Method::POST, "/api/contacts"),
@@ -262,6 +274,16 @@ impl Endpoint {
                 abuse_hash: true,
                 ..KeyNeeds::NONE
             },
+            // The pages key their forms' CSRF token; signup also keys the address's email throttle
+            // (as register does; the verification link is minted by the worker's job), and
+            // forgot-password only writes the reset's job besides.
+            Endpoint::SignupPage
+            | Endpoint::Signup
+            | Endpoint::ForgotPasswordPage
+            | Endpoint::ForgotPassword => KeyNeeds {
+                abuse_hash: true,
+                ..KeyNeeds::NONE
+            },
             // Both sign in as login does (the identifier's backoff, second factors) and mint the
             // sign-in cookie, codes, and the grants' tokens.
             Endpoint::Signin | Endpoint::Token => KeyNeeds {
@@ -321,7 +343,10 @@ impl Endpoint {
             | Endpoint::DocsAsset
             | Endpoint::Jwks
             | Endpoint::OpenidConfiguration
-            | Endpoint::SigninPageAsset => WarmUp::None,
+            | Endpoint::SigninPageAsset
+            | Endpoint::SignupPage
+            | Endpoint::ForgotPasswordPage
+            | Endpoint::ForgotPassword => WarmUp::None,
             // Their roles only write (UpdateItem, transactions): no read to warm with.
             Endpoint::Logout | Endpoint::CreateContact | Endpoint::PasskeyLoginOptions => WarmUp::None,
             Endpoint::Health => WarmUp::Health,
@@ -331,6 +356,7 @@ impl Endpoint {
             | Endpoint::PasskeyRegisterOptions
             | Endpoint::ListPasskeys => WarmUp::UserPartitionBatch,
             Endpoint::Register
+            | Endpoint::Signup
             | Endpoint::Login
             | Endpoint::ConfirmEmail
             | Endpoint::SetPassword
@@ -418,6 +444,12 @@ impl Endpoint {
             Endpoint::Userinfo => run_handler(app, request, handlers::userinfo::handle).await,
             Endpoint::EndSession => run_handler(app, request, handlers::end_session::handle).await,
             Endpoint::SigninPageAsset => run_handler(app, request, handlers::signin_page_asset::handle).await,
+            Endpoint::SignupPage => run_handler(app, request, handlers::signup_page::handle).await,
+            Endpoint::Signup => run_handler(app, request, handlers::signup::handle).await,
+            Endpoint::ForgotPasswordPage => {
+                run_handler(app, request, handlers::forgot_password_page::handle).await
+            }
+            Endpoint::ForgotPassword => run_handler(app, request, handlers::forgot_password::handle).await,
             Endpoint::Health => run_handler(app, request, handlers::health::handle).await,
             Endpoint::ListContacts => run_handler(app, request, handlers::list_contacts::handle).await,
             Endpoint::CreateContact => run_handler(app, request, handlers::create_contact::handle).await,

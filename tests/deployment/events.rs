@@ -23,7 +23,7 @@ use shared::routes::{Endpoint, resolve};
 use crate::{assert_same_set, workspace_root};
 
 /// Function, expected status, and a piece of the expected body, in the order the events run.
-const EXPECTED: [(&str, u16, &str); 46] = [
+const EXPECTED: [(&str, u16, &str); 50] = [
     ("register", 201, r#""username":"johndoe""#),
     // The user exists and the password is right, but the email is not verified yet.
     ("login", 401, "Email not verified"),
@@ -76,6 +76,16 @@ const EXPECTED: [(&str, u16, &str); 46] = [
     ("userinfo", 401, "Could not validate credentials"),
     ("end-session", 200, "You are signed out of UContact."),
     ("signin-page-asset", 200, "[hidden]"),
+    // The "create an account" and "forgot password" pages, and their forms posted without the
+    // pages' CSRF cookie: the page again.
+    ("signup-page", 200, r#"id="signup-form""#),
+    ("signup", 200, "This form has expired. Please sign in again."),
+    ("forgot-password-page", 200, r#"id="forgot-password-form""#),
+    (
+        "forgot-password",
+        200,
+        "This form has expired. Please sign in again.",
+    ),
     // With a real access token of the registered user (see `CONTACTS_PATH`).
     ("create-contact", 201, r#""email":"jane@example.com""#),
     ("list-contacts", 200, r#""email":"jane@example.com""#),

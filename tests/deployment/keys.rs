@@ -183,6 +183,10 @@ fn only_minting_functions_reach_a_private_key_set() {
             "authorize",
             "signin",
             "token",
+            "signup-page",
+            "signup",
+            "forgot-password-page",
+            "forgot-password",
             "worker",
         ])
     );
@@ -233,6 +237,10 @@ fn only_minting_functions_reach_a_private_key_set() {
         "userinfo",
         "end-session",
         "signin-page-asset",
+        "signup-page",
+        "signup",
+        "forgot-password-page",
+        "forgot-password",
     ] {
         assert!(
             !holders(SESSION).contains(never) && !holders(LINK).contains(never),

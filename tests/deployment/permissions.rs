@@ -21,7 +21,7 @@ const SMALLEST_MB: u64 = 128;
 /// Per function: memory, DynamoDB actions, and whether it sends email (SES).
 /// TransactWriteItems has no IAM action: its parts need PutItem, UpdateItem, ConditionCheckItem.
 #[rustfmt::skip]
-const EXPECTED: [(&str, u64, &[&str], bool); 48] = [
+const EXPECTED: [(&str, u64, &[&str], bool); 52] = [
     // Every email is a job (PutItem in the change's transaction) that the worker sends.
     ("register",            ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
     // The session's transaction checks the user is as read (ConditionCheckItem).
@@ -94,6 +94,12 @@ const EXPECTED: [(&str, u64, &[&str], bool); 48] = [
     ("userinfo",            SMALLEST_MB, &["BatchGetItem"], false),
     ("end-session",         SMALLEST_MB, &["UpdateItem", "ConditionCheckItem"], false),
     ("signin-page-asset",   SMALLEST_MB, &[], false),
+    // The hosted "create an account" and "forgot password" pages touch no store; their forms
+    // do what register and reset-password do.
+    ("signup-page",         SMALLEST_MB, &[], false),
+    ("signup",              ONE_VCPU_MB, &["UpdateItem", "PutItem", "GetItem"], false),
+    ("forgot-password-page", SMALLEST_MB, &[], false),
+    ("forgot-password",     SMALLEST_MB, &["PutItem"], false),
     // Contacts live in the user's partition: listing and birthdays are one Query each, beside a
     // read of the user (a deleted user's token reads nothing).
     ("list-contacts",       SMALLEST_MB, &["GetItem", "Query"], false),

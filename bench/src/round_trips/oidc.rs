@@ -54,12 +54,7 @@ pub(super) async fn sign_in(flow: &mut Flow, password: &str) -> anyhow::Result<(
     let page = flow.call_with(Endpoint::Authorize, &authorize, None, &[]).await?;
     flow.label_last("authorize (the sign-in page)");
     let csrf_cookie = set_cookie(&page, "ucontact_csrf")?;
-    let html = std::str::from_utf8(page.body())?;
-    let csrf_token = html
-        .split(r#"name="csrf_token" value=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .context("no csrf_token in the sign-in page")?;
+    let csrf_token = csrf_token(&page)?;
     let form = format!("{request}&csrf_token={csrf_token}&username=benchuser&password={password}");
     let cookie = format!("ucontact_csrf={csrf_cookie}");
     let signed_in = flow
@@ -109,5 +104,46 @@ pub(super) async fn sign_in(flow: &mut Flow, password: &str) -> anyhow::Result<(
         .await?;
     flow.call(Endpoint::SigninPageAsset, "/oauth2/assets/signin.css", None, None)
         .await?;
+    other_pages(flow, &request).await
+}
+
+/// "Create an account" and "forgot password": each page, then its form.
+async fn other_pages(flow: &mut Flow, request: &str) -> anyhow::Result<()> {
+    for (page, post, fields) in [
+        (
+            Endpoint::SignupPage,
+            Endpoint::Signup,
+            "username=benchsignup&email=bench.signup%40example.com&password=bench-signup-passphrase",
+        ),
+        (
+            Endpoint::ForgotPasswordPage,
+            Endpoint::ForgotPassword,
+            "email=bench.signup%40example.com",
+        ),
+    ] {
+        let path = page.path();
+        let shown = flow
+            .call_with(page, &format!("{path}?{request}"), None, &[])
+            .await?;
+        let cookie = format!("ucontact_csrf={}", set_cookie(&shown, "ucontact_csrf")?);
+        let token = csrf_token(&shown)?;
+        let form = format!("{request}&csrf_token={token}&{fields}");
+        let answer = flow
+            .call_with(post, path, Some((FORM, form)), &[("cookie", &cookie)])
+            .await?;
+        if !std::str::from_utf8(answer.body())?.contains(r#"id="check-email""#) {
+            bail!("{}: not the \"check your email\" page", post.function_name());
+        }
+    }
     Ok(())
+}
+
+/// The CSRF token of a page's form.
+fn csrf_token(page: &shared::http::Response) -> anyhow::Result<String> {
+    std::str::from_utf8(page.body())?
+        .split(r#"name="csrf_token" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .context("no csrf_token in the page")
 }

@@ -5,9 +5,10 @@ use ::http::{HeaderValue, StatusCode, header};
 
 use crate::app::App;
 use crate::audit::Caller;
+use crate::http::FormBody;
 use crate::http::{self, ApiError, Request, Response};
 use crate::oidc::browser::{self, CSRF_COOKIE, CookieSite, SIGNIN_COOKIE};
-use crate::oidc::pages::{self, FormContext};
+use crate::oidc::pages::{self, FormContext, NewAccount};
 use crate::oidc::{AuthorizationRequest, RequestError};
 
 /// The request's query as (name, value) pairs, every value of every name.
@@ -69,9 +70,19 @@ fn redirect_source(redirect_uri: &str) -> Option<String> {
 /// Which page of the sign-in to show.
 pub enum Step<'a> {
     /// Username or email and password (prefilled with `username`).
-    Password { username: &'a str },
+    Password {
+        username: &'a str,
+    },
     /// The two-factor code, after a right password for `username` (`proof`, crate::oidc::browser).
-    SecondFactor { username: &'a str, proof: &'a str },
+    SecondFactor {
+        username: &'a str,
+        proof: &'a str,
+    },
+    /// "Create an account", with what was sent.
+    CreateAccount(NewAccount<'a>),
+    ForgotPassword,
+    /// What to do next, after "create an account" or "forgot password".
+    CheckEmail(&'a str),
 }
 
 /// A page of the sign-in (status 200, errors in the page), keeping the browser's CSRF cookie or
@@ -95,6 +106,9 @@ pub fn sign_in_page(
     let page = match step {
         Step::Password { username } => pages::sign_in(&form, error, username),
         Step::SecondFactor { username, proof } => pages::second_factor(&form, error, username, proof),
+        Step::CreateAccount(values) => pages::create_account(&form, error, &values),
+        Step::ForgotPassword => pages::forgot_password(&form, error),
+        Step::CheckEmail(message) => pages::check_email(&form, message),
     };
     let mut response = http::hosted_page(
         StatusCode::OK,
@@ -109,6 +123,53 @@ pub fn sign_in_page(
     }
     Ok(response)
 }
+
+/// A form posted from one of the pages: its fields, the authorization request it carries, and
+/// whether its CSRF token is this browser's. `Err`: the request cannot go on (its answer).
+pub struct PostedForm {
+    pub fields: Vec<(String, String)>,
+    pub authorization: AuthorizationRequest,
+    pub csrf_holds: bool,
+}
+
+impl PostedForm {
+    pub async fn parse(
+        app: &App,
+        request: &Request,
+        caller: &Caller,
+    ) -> Result<Result<Self, Response>, ApiError> {
+        let form = FormBody::parse(request).await?;
+        let authorization = match AuthorizationRequest::parse(&app.config.oidc_clients, form.pairs()) {
+            Ok(authorization) => authorization,
+            Err(error) => return Ok(Err(refuse(caller, error))),
+        };
+        let fields = form.pairs().to_vec();
+        let token = fields
+            .iter()
+            .find(|(n, _)| n == "csrf_token")
+            .map(|(_, v)| v.as_str());
+        let cookie = browser::cookie(request, CSRF_COOKIE);
+        let csrf_holds = browser::csrf_holds(&app.limits, cookie.as_deref(), token)
+            .map_err(|e| ApiError::Unexpected(e.into()))?;
+        Ok(Ok(Self {
+            fields,
+            authorization,
+            csrf_holds,
+        }))
+    }
+
+    /// A field's first value; empty counts as absent.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The answer to a form whose CSRF token is not this browser's.
+pub const EXPIRED_FORM: &str = "This form has expired. Please sign in again.";
 
 /// The `Set-Cookie` of the sign-in cookie (`value`, living `max_age` seconds; 0 ends it).
 pub fn sign_in_cookie(app: &App, request: &Request, value: &str, max_age: i64) -> HeaderValue {

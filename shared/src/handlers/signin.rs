@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::app::App;
 use crate::audit::Caller;
 use crate::auth::{self, AuthError, FirstFactor, StartedSession};
-use crate::handlers::hosted::{self, Step};
-use crate::http::{self, ApiError, FormBody, Request, Response, detail};
+use crate::handlers::hosted::{self, PostedForm, Step};
+use crate::http::{self, ApiError, Request, Response, detail};
 use crate::oidc::browser::{self, CSRF_COOKIE};
 use crate::oidc::{self, AuthorizationRequest};
 use crate::passkeys::{self, RelyingPartyConfig};
@@ -36,29 +36,18 @@ use crate::passkeys::{self, RelyingPartyConfig};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let caller = http::caller(app, &request);
-    let form = FormBody::parse(&request).await?;
-    let field = |name: &str| {
-        form.pairs()
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
+    let form = match PostedForm::parse(app, &request, &caller).await? {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused),
     };
-    let authorization = match AuthorizationRequest::parse(&app.config.oidc_clients, form.pairs()) {
-        Ok(authorization) => authorization,
-        Err(error) => return Ok(hosted::refuse(&caller, error)),
-    };
+    let field = |name: &str| form.field(name);
+    let authorization = &form.authorization;
     let username = field("username").unwrap_or_default();
     let page =
-        |step: Step<'_>, error: &str| hosted::sign_in_page(app, &request, &authorization, step, Some(error));
+        |step: Step<'_>, error: &str| hosted::sign_in_page(app, &request, authorization, step, Some(error));
     let csrf_cookie = browser::cookie(&request, CSRF_COOKIE);
-    if !browser::csrf_holds(&app.limits, csrf_cookie.as_deref(), field("csrf_token"))
-        .map_err(|e| ApiError::Unexpected(e.into()))?
-    {
-        return page(
-            Step::Password { username },
-            "This form has expired. Please sign in again.",
-        );
+    if !form.csrf_holds {
+        return page(Step::Password { username }, hosted::EXPIRED_FORM);
     }
     let now = app.clock.now().timestamp();
     let started = if let Some(credential) = field("credential") {
@@ -103,7 +92,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
                     username,
                     proof: &proof,
                 };
-                return hosted::sign_in_page(app, &request, &authorization, step, None);
+                return hosted::sign_in_page(app, &request, authorization, step, None);
             }
             other => other,
         }
@@ -112,7 +101,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         Ok(started) => started,
         Err(e) => return page(Step::Password { username }, refusal(e)?),
     };
-    signed_in(app, &request, &caller, &authorization, &started).await
+    signed_in(app, &request, &caller, authorization, &started).await
 }
 
 async fn passkey(

@@ -14,6 +14,17 @@ pub struct FormContext<'a> {
     pub request: &'a AuthorizationRequest,
 }
 
+impl FormContext<'_> {
+    /// The authorization request as a query string: the links between the pages carry it.
+    fn query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.request.hidden_fields() {
+            query.append_pair(name, &value);
+        }
+        query.finish()
+    }
+}
+
 fn layout(title: &str, script: bool, content: Markup) -> String {
     html! {
         (DOCTYPE)
@@ -75,6 +86,9 @@ pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> S
                 input id="password" name="password" type="password" autocomplete="current-password" required;
                 button type="submit" id="signin" { "Sign in" }
             }
+            p.links {
+                a href={ "forgot-password?" (form.query()) } id="forgot-password" { "Forgot your password?" }
+            }
             form method="post" action="signin" id="passkey-form" {
                 (carried(form))
                 input type="hidden" name="challenge_token" id="challenge_token";
@@ -84,6 +98,76 @@ pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> S
                     data-options="../api/auth/passkey/options" { "Sign in with a passkey" }
                 p.error role="alert" id="passkey-error" hidden {}
             }
+            p.links {
+                "New here? "
+                a href={ "signup?" (form.query()) } id="create-account" { "Create an account" }
+            }
+        },
+    )
+}
+
+/// What the "create an account" form was sent with, shown again beside an error.
+#[derive(Default)]
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+}
+
+/// "Create an account": username, email, password; then the user confirms the email.
+pub fn create_account(form: &FormContext<'_>, error: Option<&str>, values: &NewAccount<'_>) -> String {
+    layout(
+        "Create an account",
+        false,
+        html! {
+            h1 { "Create an account" }
+            p.lead { "to continue to " strong { (form.request.client.display_name()) } }
+            (alert(error))
+            form method="post" action="signup" id="signup-form" {
+                (carried(form))
+                label for="username" { "Username" }
+                input id="username" name="username" type="text" autocomplete="username"
+                    autocapitalize="none" spellcheck="false" minlength="3" maxlength="40" required value=(values.username);
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="email" required value=(values.email);
+                label for="password" { "Password (at least 8 characters)" }
+                input id="password" name="password" type="password" autocomplete="new-password"
+                    minlength="8" maxlength="128" required;
+                button type="submit" id="signup" { "Create account" }
+            }
+            p.links { a href={ "authorize?" (form.query()) } { "Back to sign in" } }
+        },
+    )
+}
+
+/// "Forgot password": the address to send the reset link to.
+pub fn forgot_password(form: &FormContext<'_>, error: Option<&str>) -> String {
+    layout(
+        "Reset your password",
+        false,
+        html! {
+            h1 { "Reset your password" }
+            p.lead { "We will email you a link to choose a new password." }
+            (alert(error))
+            form method="post" action="forgot-password" id="forgot-password-form" {
+                (carried(form))
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="email" required;
+                button type="submit" id="send-link" { "Send the link" }
+            }
+            p.links { a href={ "authorize?" (form.query()) } { "Back to sign in" } }
+        },
+    )
+}
+
+/// After "create an account" or "forgot password": what to do next, and the way back.
+pub fn check_email(form: &FormContext<'_>, message: &str) -> String {
+    layout(
+        "Check your email",
+        false,
+        html! {
+            h1 { "Check your email" }
+            p id="check-email" role="status" { (message) }
+            p.links { a href={ "authorize?" (form.query()) } id="back-to-sign-in" { "Back to sign in" } }
         },
     )
 }
