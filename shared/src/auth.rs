@@ -228,15 +228,34 @@ pub async fn login(
 pub enum FirstFactor<'a> {
     Password(&'a str),
     /// The password was checked by an earlier step of this same sign-in (the hosted pages'
-    /// two-factor step, crate::oidc): only the code is left.
-    Proven,
+    /// two-factor step, crate::oidc): only the code is left, if the user is still as that step
+    /// read them (the same password and sessions epoch) and TOTP is still on.
+    Proven(Credentials),
+}
+
+/// What a password check saw of its user: a later step holds only while both are the same (a
+/// reset, a password change or a logout-all moves one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credentials {
+    pub password_version: i64,
+    pub sessions_revoked_at: i64,
+}
+
+/// The [`Credentials`] of the user a login identifier names, if any (the hosted pages bind their
+/// two-factor step to them once the password was right).
+pub async fn credentials_of(app: &App, identifier: &str) -> Result<Option<Credentials>, AuthError> {
+    let record = user_by_identifier(app, &LoginIdentifier::parse(identifier)).await?;
+    Ok(record.map(|r| Credentials {
+        password_version: r.password_version,
+        sessions_revoked_at: r.sessions_revoked_at,
+    }))
 }
 
 impl std::fmt::Debug for FirstFactor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             FirstFactor::Password(_) => "Password(..)",
-            FirstFactor::Proven => "Proven",
+            FirstFactor::Proven(_) => "Proven(..)",
         })
     }
 }
@@ -286,7 +305,11 @@ pub async fn start_login(
                 .verify(password, record.as_ref().map(|r| &r.password_hash))
                 .await?
         }
-        FirstFactor::Proven => record.is_some(),
+        FirstFactor::Proven(seen) => record.as_ref().is_some_and(|r| {
+            r.totp
+                && r.password_version == seen.password_version
+                && r.sessions_revoked_at == seen.sessions_revoked_at
+        }),
     };
     let record = match record {
         Some(record) if matches => record,

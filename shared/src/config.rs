@@ -265,6 +265,17 @@ impl Config {
                 Vec::new()
             }),
         };
+        // An ID token's `aud` is its client: a client named as the access tokens' audience (or
+        // one of the service's own token audiences) would mint ID tokens that pass for them.
+        if let Some(client) = oidc_clients
+            .iter()
+            .find(|c| c.client_id == jwt_audience || c.client_id.starts_with(&format!("{jwt_audience}:")))
+        {
+            problems.push(format!(
+                "OIDC_CLIENTS: client_id {:?} is JWT_AUDIENCE or one of its token kinds: its ID tokens would pass for access tokens",
+                client.client_id
+            ));
+        }
         let webauthn_origins = get("WEBAUTHN_ORIGINS").map(|list| {
             let origins: Vec<String> = list
                 .split(',')

@@ -732,18 +732,28 @@ async fn token_errors_follow_rfc_6749() {
     oauth_error(&refresh_grant(&app, &rest.refresh, "web").await, "invalid_grant");
 }
 
+/// Settings whose issuer survives a restart (a restarted server listens on another port).
+fn restartable() -> Settings {
+    settings().with("JWT_ISSUER", "http://ucontact.test")
+}
+
 #[tokio::test]
 async fn a_code_lives_60_seconds() {
-    let app = Server::start_with(settings()).await;
+    let app = Server::start_with(restartable()).await;
     user(&app, "oidcjack").await;
     let mut browser = Browser::new(&app);
-    let code = code_of(
-        &app,
-        &browser.sign_in(&authorize_query(&[]), "oidcjack", PASSWORD).await,
+    let redirect = |answer: &Answer| redirected(answer, 303, REDIRECT)["code"].clone();
+    let first = redirect(&browser.sign_in(&authorize_query(&[]), "oidcjack", PASSWORD).await);
+    let second = redirected(&browser.get(&authorize_query(&[])).await, 302, REDIRECT)["code"].clone();
+    let at = |seconds| (chrono::Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339();
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &at(50)).await;
+    assert_eq!(
+        exchange(&app, &first, VERIFIER).await.status,
+        200,
+        "alive at 50 s"
     );
-    let later = (chrono::Utc::now() + chrono::Duration::seconds(61)).to_rfc3339();
-    let app = app.restart_with("UCONTACT_FAKE_NOW", &later).await;
-    oauth_error(&exchange(&app, &code, VERIFIER).await, "invalid_grant");
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &at(61)).await;
+    oauth_error(&exchange(&app, &second, VERIFIER).await, "invalid_grant");
 }
 
 #[tokio::test]
@@ -1069,4 +1079,75 @@ async fn every_page_keeps_to_the_services_own_assets_and_escapes_what_it_shows()
         );
     }
     assert_eq!(app.get("/oauth2/assets/nothing.js").await.status, 404);
+}
+
+#[tokio::test]
+async fn the_two_factor_step_ends_with_a_password_change_or_totp_off() {
+    let app = Server::start_with(settings()).await;
+    let mut enrolled = enrolled(&app, "oidcuma").await;
+    // The attacker's browser has the password and reaches the two-factor step.
+    let mut attacker = Browser::new(&app);
+    let step = attacker.sign_in(&authorize_query(&[]), "oidcuma", PASSWORD).await;
+    assert!(step.text.contains(r#"id="otp-form""#), "{}", step.text);
+    // The user changes the password (with a code), then turns TOTP off.
+    let new = "a-brand-new-passphrase-7";
+    let code = enrolled.authenticator.next_code().await;
+    let changed =
+        crate::mfa::change_password_with(&app, &enrolled.tokens.access, PASSWORD, new, Some(&code)).await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let fresh = ucontact_tests::tokens_of(
+        &crate::mfa::login_otp(
+            &app,
+            "oidcuma",
+            new,
+            Some(&enrolled.authenticator.next_code().await),
+        )
+        .await,
+    );
+    let code = enrolled.authenticator.next_code().await;
+    let off = crate::mfa::totp_disable(&app, &fresh.access, new, Some(&code)).await;
+    assert_eq!(off.status, 204, "{}", off.text);
+    // The old step gets nothing: not with an empty code, not with a code.
+    for otp in ["", "123456"] {
+        let answer = attacker.submit(&step, "otp-form", &[("otp", otp)]).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert!(answer.header("location").is_none(), "{otp:?} signed in");
+        assert!(answer.text.contains("took too long"), "{}", answer.text);
+    }
+}
+
+#[tokio::test]
+async fn max_age_asks_again_and_a_hint_alone_ends_nobodys_session() {
+    let app = Server::start_with(restartable()).await;
+    user(&app, "oidcvera").await;
+    user(&app, "oidcwill").await;
+    let cookies = {
+        let mut vera = Browser::new(&app);
+        vera.sign_in(&authorize_query(&[]), "oidcvera", PASSWORD).await;
+        vera.cookies
+    };
+    let later = (chrono::Utc::now() + chrono::Duration::seconds(120)).to_rfc3339();
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &later).await;
+    let mut vera = Browser { app: &app, cookies };
+    // Signed in two minutes ago: max_age=60 shows the page, max_age=3600 does not.
+    assert_eq!(vera.get(&authorize_query(&[("max_age", "60")])).await.status, 200);
+    let code = redirected(
+        &vera.get(&authorize_query(&[("max_age", "3600")])).await,
+        302,
+        REDIRECT,
+    )["code"]
+        .clone();
+    let id_token = exchange(&app, &code, VERIFIER).await.json()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another browser, signed in as someone else, presents vera's ID token: nothing of vera's ends.
+    let mut will = Browser::new(&app);
+    will.sign_in(&authorize_query(&[]), "oidcwill", PASSWORD).await;
+    let out = will
+        .get(&format!("/oauth2/logout?id_token_hint={id_token}"))
+        .await;
+    assert_eq!(out.status, 200, "{}", out.text);
+    let still = vera.get(&authorize_query(&[])).await;
+    assert_eq!(still.status, 302, "vera is still signed in: {}", still.text);
 }

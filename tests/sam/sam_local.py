@@ -120,9 +120,17 @@ def prepare(endpoint: str, table: str, sender: str, env_json: str, public_base: 
         "BCRYPT_COST": "4",
         "EMAIL_THROTTLE_SECONDS": "0",
         "EMAIL_DAILY_LIMIT": "1000",
+        # The app the OpenID Connect events and the flow sign in to (template.yaml's OidcClients).
+        "OIDC_CLIENTS": OIDC_CLIENTS,
     }
     Path(env_json).write_text(json.dumps({"Parameters": settings}, indent=2))
 
+
+# The app of the OpenID Connect events (events/authorize.json...) and of the flow: the browser
+# is never sent there, the flow reads the redirect.
+OIDC_REDIRECT = "https://app.example.com/callback"
+OIDC_CLIENTS = json.dumps([{"client_id": "web", "redirect_uris": [OIDC_REDIRECT], "name": "Example app"}])
+EXPIRED_FORM = "This form has expired. Please sign in again."
 
 # --- invoke ----------------------------------------------------------------------------------
 
@@ -162,6 +170,16 @@ EXPECTED = {
         ("passkey-login-options", 200, lambda b: b["publicKey"]["rpId"] == "localhost" and b["challenge_token"])
     ],
     "passkey-login": [("passkey-login", 401, {"detail": "Invalid passkey"})],
+    "authorize": [("authorize", 200, lambda text: 'name="csrf_token"' in text)],
+    "signin": [("signin", 200, lambda text: EXPIRED_FORM in text)],
+    "token": [("token", 400, lambda b: b["error"] == "invalid_grant")],
+    "userinfo": [("userinfo", *UNAUTHORIZED)],
+    "end-session": [("end-session", 200, lambda text: "You are signed out" in text)],
+    "signin-page-asset": [("signin-page-asset", 200, lambda text: "[hidden]" in text)],
+    "signup-page": [("signup-page", 200, lambda text: 'id="signup-form"' in text)],
+    "signup": [("signup", 200, lambda text: EXPIRED_FORM in text)],
+    "forgot-password-page": [("forgot-password-page", 200, lambda text: 'id="forgot-password-form"' in text)],
+    "forgot-password": [("forgot-password", 200, lambda text: EXPIRED_FORM in text)],
     "list-contacts": [("list-contacts", *UNAUTHORIZED)],
     "create-contact": [("create-contact", *UNAUTHORIZED)],
     "get-contact": [("get-contact", *UNAUTHORIZED)],
@@ -266,6 +284,61 @@ class Http:
             return status, (json.loads(text) if text else None)
         except json.JSONDecodeError:
             return status, text
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def sign_in_with_oidc(http: Http, username: str, step) -> None:
+    """One authorization code exchange, as an app and a browser would do it: the sign-in page
+    (its CSRF cookie and token), the page's form posted with the password, the code from the
+    303's Location, the code exchanged with the PKCE verifier, the ID token and userinfo."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    request = {
+        "response_type": "code", "client_id": "web", "redirect_uri": OIDC_REDIRECT,
+        "scope": "openid email profile", "state": "flow-state", "nonce": "flow-nonce",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    }
+    opener = urllib.request.build_opener(_NoRedirects)
+
+    def call(method: str, path: str, form=None, cookie=None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if form is not None else {}
+        if cookie:
+            headers["Cookie"] = cookie
+        try:
+            with opener.open(urllib.request.Request(http.base + path, data=data, method=method, headers=headers), timeout=60) as answer:
+                return answer.status, answer.headers, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read().decode()
+
+    status, headers, page = call("GET", "/oauth2/authorize?" + urllib.parse.urlencode(request))
+    assert status == 200, f"authorize: {status} {page[:500]}"
+    cookies = [c.split(";", 1)[0] for c in headers.get_all("Set-Cookie") or []]
+    csrf_cookie = next((c for c in cookies if c.startswith("ucontact_csrf=")), None)
+    assert csrf_cookie, f"authorize set no CSRF cookie: {cookies}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    print("  oidc sign-in page: 200", flush=True)
+    form = {**request, "csrf_token": token, "username": username, "password": PASSWORD}
+    status, headers, page = call("POST", "/oauth2/signin", form=form, cookie=csrf_cookie)
+    assert status == 303, f"signin: {status} {page[:500]}"
+    location = urllib.parse.urlsplit(headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == OIDC_REDIRECT, headers["Location"]
+    query = dict(urllib.parse.parse_qsl(location.query))
+    assert query["state"] == "flow-state", query
+    print("  oidc sign-in form: 303 to the app with a code", flush=True)
+    exchange = {"grant_type": "authorization_code", "code": query["code"], "redirect_uri": OIDC_REDIRECT,
+                "client_id": "web", "code_verifier": verifier}
+    tokens = step("oidc token (authorization_code)", 200, "POST", "/oauth2/token", form=exchange)
+    payload = tokens["id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert (claims["aud"], claims["nonce"], claims["preferred_username"]) == ("web", "flow-nonce", username), claims
+    info = step("oidc userinfo", 200, "GET", "/oauth2/userinfo", token=tokens["access_token"])
+    assert info["preferred_username"] == username, info
+    step("oidc code reused", 400, "POST", "/oauth2/token", form=exchange)
 
 
 def totp(secret: str, step: int) -> str:
@@ -419,6 +492,7 @@ def flow(base: str, mail: str, where: str, unknown_status: int | None, json_erro
     step("get the deleted contact", 404, "GET", f"/api/contacts/{created['id']}", token=access)
     step("logout", 204, "POST", "/api/auth/logout", body={"refresh_token": tokens["refresh_token"]})
     step("refresh after logout", 401, "POST", "/api/auth/refresh-token", body={"refresh_token": tokens["refresh_token"]})
+    sign_in_with_oidc(http, username, step)
     # Two-factor authentication on, then a login that needs a code (RFC 6238, computed here as an
     # authenticator app would; steps now-1 and now are both accepted, each once).
     access = step("login for TOTP", 200, "POST", "/api/auth/login", form={"username": username, "password": PASSWORD})["access_token"]

@@ -30,6 +30,8 @@ use crate::oidc::{self, AuthorizationRequest, Prompt, RequestError};
         ("code_challenge" = String, Query, description = "BASE64URL(SHA-256(code_verifier))"),
         ("code_challenge_method" = String, Query, description = "`S256`"),
         ("prompt" = Option<String>, Query, description = "`login` (always show the page) or `none` (never)"),
+        ("max_age" = Option<i64>, Query, description = "A sign-in older than this (seconds) is asked again"),
+        ("response_mode" = Option<String>, Query, description = "`query` (the only one)"),
         ("login_hint" = Option<String>, Query, description = "Prefills the username"),
     ),
     responses(
@@ -47,7 +49,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         };
     if authorization.prompt != Some(Prompt::Login) {
         let cookie = browser::cookie(&request, SIGNIN_COOKIE);
+        let fresh_enough = |auth_time: i64| {
+            authorization
+                .max_age
+                .is_none_or(|max_age| app.clock.now().timestamp() - auth_time <= max_age)
+        };
         if let Some((sign_in, record)) = oidc::live_sign_in(app, &caller, cookie.as_deref()).await?
+            && fresh_enough(sign_in.auth_time)
             && let Some(location) = oidc::issue_code(
                 app,
                 &caller,

@@ -82,8 +82,11 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         Some(value) => app.tokens.verify_signin(value, &caller.issuer).ok(),
         None => None,
     };
+    // The app session a hint names ends only with this browser's own sign-in: an ID token alone
+    // (a leaked one, an old one) ends nobody's session.
     let hinted = hint
         .as_ref()
+        .filter(|h| sign_in.as_ref().is_some_and(|s| s.user_id == h.user_id))
         .and_then(|h| h.session_id.as_deref().map(|sid| (h.user_id, sid)));
     oidc::end_session(app, &caller, sign_in.as_ref(), hinted).await?;
     let mut response = match return_to {

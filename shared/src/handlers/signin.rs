@@ -53,15 +53,23 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let started = if let Some(credential) = field("credential") {
         passkey(app, &request, &caller, field("challenge_token"), credential).await
     } else if let Some(proof) = field("second_step") {
-        let Some(identifier) = browser::check_second_step(&app.limits, csrf_cookie.as_deref(), proof, now)
-            .map_err(|e| ApiError::Unexpected(e.into()))?
+        let Some((identifier, credentials)) =
+            browser::check_second_step(&app.limits, csrf_cookie.as_deref(), proof, now)
+                .map_err(|e| ApiError::Unexpected(e.into()))?
         else {
-            return page(
-                Step::Password { username },
-                "The sign-in took too long. Please sign in again.",
-            );
+            return page(Step::Password { username }, TOO_LONG);
         };
-        match auth::start_login(app, &caller, &identifier, FirstFactor::Proven, field("otp"), None).await {
+        let first = FirstFactor::Proven(credentials);
+        match auth::start_login(app, &caller, &identifier, first, field("otp"), None).await {
+            // The password changed, the sessions were ended or TOTP went off since the step began.
+            Err(AuthError::BadCredentials) => {
+                return page(
+                    Step::Password {
+                        username: &identifier,
+                    },
+                    TOO_LONG,
+                );
+            }
             Err(e @ (AuthError::CodeRequired { .. } | AuthError::InvalidCode { .. })) => {
                 let step = Step::SecondFactor {
                     username: &identifier,
@@ -73,20 +81,16 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         }
     } else {
         let password = field("password").unwrap_or_default();
-        match auth::start_login(
-            app,
-            &caller,
-            username,
-            FirstFactor::Password(password),
-            None,
-            None,
-        )
-        .await
-        {
-            // The password was right and TOTP is on: the two-factor step, for this browser only.
+        let first = FirstFactor::Password(password);
+        match auth::start_login(app, &caller, username, first, None, None).await {
+            // The password was right and TOTP is on: the two-factor step, for this browser only,
+            // while the user's password and sessions stay as they are now.
             Err(AuthError::CodeRequired { .. }) => {
                 let cookie = csrf_cookie.as_deref().unwrap_or_default();
-                let proof = browser::second_step_proof(&app.limits, cookie, username, now)
+                let Some(credentials) = auth::credentials_of(app, username).await? else {
+                    return page(Step::Password { username }, detail::BAD_LOGIN);
+                };
+                let proof = browser::second_step_proof(&app.limits, cookie, username, credentials, now)
                     .map_err(|e| ApiError::Unexpected(e.into()))?;
                 let step = Step::SecondFactor {
                     username,
@@ -120,6 +124,8 @@ async fn passkey(
     let rp = RelyingPartyConfig::for_request(app, &http::links(app, request))?;
     passkeys::start_login(app, caller, challenge_token, &credential, &rp).await
 }
+
+const TOO_LONG: &str = "The sign-in took too long. Please sign in again.";
 
 /// A sign-in's refusal in the page: `login`'s texts; anything else is the service's own error.
 fn refusal(e: AuthError) -> Result<&'static str, ApiError> {

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderValue, header};
 
-use crate::auth::Links;
+use crate::auth::{Credentials, Links};
 use crate::http::Request;
 use crate::throttle::{Limits, NoHashKey};
 
@@ -94,42 +94,67 @@ pub fn csrf_holds(limits: &Limits, cookie: Option<&str>, token: Option<&str>) ->
 }
 
 /// The two-factor step's proof that this browser (its CSRF cookie) gave the right password for
-/// `identifier` at most [`SECOND_STEP_SECONDS`] ago: `expiry.identifier.mac`.
+/// `identifier` at most [`SECOND_STEP_SECONDS`] ago, when its user had `credentials`:
+/// `expiry.password_version.sessions_revoked_at.identifier.mac`.
 pub fn second_step_proof(
     limits: &Limits,
     cookie: &str,
     identifier: &str,
+    credentials: Credentials,
     now: i64,
 ) -> Result<String, NoHashKey> {
     let expires = now + SECOND_STEP_SECONDS;
     let identifier = URL_SAFE_NO_PAD.encode(identifier);
-    let mac = limits.digest(&format!("oidc-2fa:{cookie}:{expires}:{identifier}"))?;
-    Ok(format!("{expires}.{identifier}.{mac}"))
+    let Credentials {
+        password_version,
+        sessions_revoked_at,
+    } = credentials;
+    let signed = format!("{expires}.{password_version}.{sessions_revoked_at}.{identifier}");
+    let mac = limits.digest(&format!("oidc-2fa:{cookie}:{signed}"))?;
+    Ok(format!("{signed}.{mac}"))
 }
 
-/// The identifier a [`second_step_proof`] vouches for, if it is this browser's and unexpired.
+/// The identifier and credentials a [`second_step_proof`] vouches for, if it is this browser's
+/// and unexpired.
 pub fn check_second_step(
     limits: &Limits,
     cookie: Option<&str>,
     proof: &str,
     now: i64,
-) -> Result<Option<String>, NoHashKey> {
+) -> Result<Option<(String, Credentials)>, NoHashKey> {
     let Some(cookie) = cookie else { return Ok(None) };
-    let mut parts = proof.splitn(3, '.');
-    let (Some(expires), Some(identifier), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+    let Some((signed, mac)) = proof.rsplit_once('.') else {
         return Ok(None);
     };
-    let Ok(expires_at) = expires.parse::<i64>() else {
-        return Ok(None);
-    };
-    let expected = limits.digest(&format!("oidc-2fa:{cookie}:{expires}:{identifier}"))?;
-    if verify_slices_are_equal(expected.as_bytes(), mac.as_bytes()).is_err() || now >= expires_at {
+    let expected = limits.digest(&format!("oidc-2fa:{cookie}:{signed}"))?;
+    if verify_slices_are_equal(expected.as_bytes(), mac.as_bytes()).is_err() {
         return Ok(None);
     }
-    Ok(URL_SAFE_NO_PAD
+    let parts: Vec<&str> = signed.split('.').collect();
+    let [expires, password_version, sessions_revoked_at, identifier] = parts.as_slice() else {
+        return Ok(None);
+    };
+    let (Ok(expires), Ok(password_version), Ok(sessions_revoked_at)) = (
+        expires.parse::<i64>(),
+        password_version.parse(),
+        sessions_revoked_at.parse(),
+    ) else {
+        return Ok(None);
+    };
+    if now >= expires {
+        return Ok(None);
+    }
+    let identifier = URL_SAFE_NO_PAD
         .decode(identifier)
         .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok()))
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    Ok(identifier.map(|identifier| {
+        let credentials = Credentials {
+            password_version,
+            sessions_revoked_at,
+        };
+        (identifier, credentials)
+    }))
 }
 
 #[cfg(test)]
@@ -160,14 +185,16 @@ mod tests {
     }
 
     #[test]
-    fn second_step_proofs_are_bound_to_browser_identifier_and_time() {
+    fn second_step_proofs_are_bound_to_browser_identifier_credentials_and_time() {
         let l = limits(b"k1");
-        let proof = second_step_proof(&l, "c1", "alice", 1000).unwrap();
+        let seen = Credentials {
+            password_version: 3,
+            sessions_revoked_at: 42,
+        };
+        let proof = second_step_proof(&l, "c1", "alice", seen, 1000).unwrap();
         assert_eq!(
-            check_second_step(&l, Some("c1"), &proof, 1000)
-                .unwrap()
-                .as_deref(),
-            Some("alice")
+            check_second_step(&l, Some("c1"), &proof, 1000).unwrap(),
+            Some(("alice".to_owned(), seen))
         );
         assert_eq!(check_second_step(&l, Some("c2"), &proof, 1000).unwrap(), None);
         assert_eq!(
@@ -176,6 +203,9 @@ mod tests {
         );
         let forged = proof.replace(&URL_SAFE_NO_PAD.encode("alice"), &URL_SAFE_NO_PAD.encode("bob"));
         assert_eq!(check_second_step(&l, Some("c1"), &forged, 1000).unwrap(), None);
+        let newer = proof.replacen(".3.42.", ".4.42.", 1);
+        assert_ne!(newer, proof);
+        assert_eq!(check_second_step(&l, Some("c1"), &newer, 1000).unwrap(), None);
     }
 
     #[test]

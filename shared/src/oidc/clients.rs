@@ -70,6 +70,9 @@ fn check_uri(uri: &str) -> Result<(), &'static str> {
     if parsed.fragment().is_some() {
         return Err("has a fragment");
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("has a user name or password");
+    }
     let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match parsed.scheme() {
         "https" => Ok(()),
@@ -107,6 +110,7 @@ mod tests {
             r#"[{"client_id":"a","redirect_uris":["https://a/cb"]},{"client_id":"a","redirect_uris":["https://a/cb"]}]"#,
             r#"[{"client_id":"","redirect_uris":["https://a/cb"]}]"#,
             r#"[{"client_id":"a","redirect_uris":["https://a/cb"],"client_secret":"x"}]"#,
+            r#"[{"client_id":"a","redirect_uris":["https://user:pw@a.example/cb"]}]"#,
         ] {
             assert!(parse_clients(bad).is_err(), "{bad}");
         }

@@ -50,6 +50,15 @@ fn layout(title: &str, script: bool, content: Markup) -> String {
     .into_string()
 }
 
+/// What a page shows again of what was typed: at most 320 characters (an address's most), so that a
+/// huge field does not come back whole.
+fn clip(value: &str) -> &str {
+    value
+        .char_indices()
+        .nth(320)
+        .map_or(value, |(cut, _)| &value[..cut])
+}
+
 fn carried(form: &FormContext<'_>) -> Markup {
     html! {
         input type="hidden" name="csrf_token" value=(form.csrf_token);
@@ -81,7 +90,7 @@ pub fn sign_in(form: &FormContext<'_>, error: Option<&str>, username: &str) -> S
                 (carried(form))
                 label for="username" { "Username or email" }
                 input id="username" name="username" type="text" autocomplete="username webauthn"
-                    autocapitalize="none" spellcheck="false" required value=(username);
+                    autocapitalize="none" spellcheck="false" required value=(clip(username));
                 label for="password" { "Password" }
                 input id="password" name="password" type="password" autocomplete="current-password" required;
                 button type="submit" id="signin" { "Sign in" }
@@ -126,9 +135,9 @@ pub fn create_account(form: &FormContext<'_>, error: Option<&str>, values: &NewA
                 (carried(form))
                 label for="username" { "Username" }
                 input id="username" name="username" type="text" autocomplete="username"
-                    autocapitalize="none" spellcheck="false" minlength="3" maxlength="40" required value=(values.username);
+                    autocapitalize="none" spellcheck="false" minlength="3" maxlength="40" required value=(clip(values.username));
                 label for="email" { "Email" }
-                input id="email" name="email" type="email" autocomplete="email" required value=(values.email);
+                input id="email" name="email" type="email" autocomplete="email" required value=(clip(values.email));
                 label for="password" { "Password (at least 8 characters)" }
                 input id="password" name="password" type="password" autocomplete="new-password"
                     minlength="8" maxlength="128" required;
@@ -183,7 +192,7 @@ pub fn second_factor(form: &FormContext<'_>, error: Option<&str>, username: &str
             (alert(error))
             form method="post" action="signin" id="otp-form" {
                 (carried(form))
-                input type="hidden" name="username" value=(username);
+                input type="hidden" name="username" value=(clip(username));
                 input type="hidden" name="second_step" value=(proof);
                 label for="otp" { "Code" }
                 input id="otp" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code"

@@ -27,6 +27,9 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     pub code_challenge: String,
     pub prompt: Option<Prompt>,
+    /// `max_age` (OpenID Connect Core 3.1.2.1): a sign-in older than this many seconds is asked
+    /// again.
+    pub max_age: Option<i64>,
     pub login_hint: Option<String>,
 }
 
@@ -47,8 +50,11 @@ pub enum RequestError {
 /// The most characters of `state`, `nonce` and `login_hint` taken.
 const MAX_PARAMETER_CHARS: usize = 512;
 
+/// The largest `max_age` taken: ten years.
+const MAX_AGE_SECONDS: i64 = 10 * 365 * 24 * 3600;
+
 /// The names of the request's parameters, as the sign-in page carries them.
-pub const PARAMETERS: [&str; 10] = [
+pub const PARAMETERS: [&str; 12] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -58,6 +64,8 @@ pub const PARAMETERS: [&str; 10] = [
     "code_challenge",
     "code_challenge_method",
     "prompt",
+    "max_age",
+    "response_mode",
     "login_hint",
 ];
 
@@ -100,8 +108,11 @@ impl AuthorizationRequest {
             Ok(None) => return Err(RequestError::Page("The app sent no redirect_uri.")),
             Err(()) => return Err(RequestError::Page("The app sent redirect_uri twice.")),
         };
-        // From here on, errors go back to the app. `state` first, so that they carry it.
-        let state = single("state").ok().flatten().map(str::to_owned);
+        // From here on, errors go back to the app. `state` first, so that they carry it (unless
+        // it is too long to send back).
+        let given_state = single("state").ok().flatten();
+        let state_too_long = given_state.is_some_and(|s| s.chars().count() > MAX_PARAMETER_CHARS);
+        let state = given_state.filter(|_| !state_too_long).map(str::to_owned);
         let fail = |error: &'static str, description: &'static str| RequestError::Redirect {
             redirect_uri: redirect_uri.clone(),
             state: state.clone(),
@@ -114,12 +125,20 @@ impl AuthorizationRequest {
                 return Err(invalid("A parameter is repeated"));
             }
         }
-        if state
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_PARAMETER_CHARS)
-        {
+        if state_too_long {
             return Err(invalid("state is too long"));
         }
+        match single("response_mode").unwrap_or(None) {
+            None | Some("query") => {}
+            Some(_) => return Err(invalid("Only response_mode=query is supported")),
+        }
+        let max_age = match single("max_age").unwrap_or(None) {
+            None => None,
+            Some(age) => match age.parse::<i64>() {
+                Ok(age) if (0..=MAX_AGE_SECONDS).contains(&age) => Some(age),
+                _ => return Err(invalid("max_age must be a number of seconds")),
+            },
+        };
         match single("response_type").unwrap_or(None) {
             Some("code") => {}
             Some(_) => {
@@ -168,6 +187,7 @@ impl AuthorizationRequest {
             nonce: bounded("nonce")?,
             code_challenge,
             prompt,
+            max_age,
             login_hint: bounded("login_hint")?,
         })
     }
@@ -352,6 +372,26 @@ mod tests {
             "invalid_request",
             "a repeated parameter"
         );
+    }
+
+    #[test]
+    fn newer_parameters_are_checked_and_a_state_too_long_to_send_back_is_left_out() {
+        assert_eq!(
+            error_of(pairs(&[("response_mode", "form_post")], &[])),
+            "invalid_request"
+        );
+        assert_eq!(
+            error_of(pairs(&[("response_mode", "query"), ("max_age", "0")], &[])),
+            "ok"
+        );
+        assert_eq!(error_of(pairs(&[("max_age", "-1")], &[])), "invalid_request");
+        let long = "s".repeat(MAX_PARAMETER_CHARS + 1);
+        match AuthorizationRequest::parse(&clients(), &pairs(&[("state", &long)], &["state"])) {
+            Err(RequestError::Redirect { state, error, .. }) => {
+                assert_eq!((state, error), (None, "invalid_request"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
