@@ -420,18 +420,10 @@ impl StartedSession {
         Ok(Self {
             session: NewSession {
                 id: session_id,
-                user_id,
                 current_token_id: refresh.token_id,
                 created_at: now,
                 expires_at,
-                precondition: SessionPrecondition {
-                    password_version: record.password_version,
-                    sessions_revoked_at: record.sessions_revoked_at,
-                },
-                user_agent: caller.user_agent.clone(),
-                source_ip: caller.source_ip.clone(),
-                amr,
-                client: client.map(|c| c.name.clone()),
+                ..new_session(caller, record, amr, client.map(|c| c.name.clone()))
             },
             refresh_token: refresh.token,
             grant: grant.cloned(),
@@ -452,6 +444,31 @@ impl StartedSession {
             )?,
             refresh_token: self.refresh_token,
         })
+    }
+}
+
+/// A new session of `record`'s user, signed in as `amr` from `caller`, created only while the
+/// user is as read; its id, times and current token are the caller's to set.
+pub(crate) fn new_session(
+    caller: &Caller,
+    record: &UserRecord,
+    amr: Amr,
+    client: Option<String>,
+) -> NewSession {
+    NewSession {
+        id: String::new(),
+        user_id: record.user.id,
+        current_token_id: String::new(),
+        created_at: chrono::DateTime::UNIX_EPOCH,
+        expires_at: 0,
+        precondition: SessionPrecondition {
+            password_version: record.password_version,
+            sessions_revoked_at: record.sessions_revoked_at,
+        },
+        user_agent: caller.user_agent.clone(),
+        source_ip: caller.source_ip.clone(),
+        amr,
+        client,
     }
 }
 

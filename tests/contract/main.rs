@@ -18,6 +18,8 @@ mod mfa_guards;
 mod mfa_races;
 mod oidc;
 mod oidc_clients;
+mod oidc_grants;
+mod oidc_pages;
 mod passkeys;
 mod password_reset;
 mod protected_routes;

@@ -18,13 +18,11 @@ def server():
     running.stop()
 
 
-@pytest.fixture
-def browser():
-    """Debian's headless Chromium through chromedriver, with a fresh profile (test_browser.py,
-    test_passkey_browser.py)."""
+def chromium(profile: str, window: str = "1280,2000") -> webdriver.Chrome:
+    """Debian's headless Chromium through chromedriver, with the profile directory `profile`
+    (also tests/interop/oidc_clients.py's browser)."""
     # Never let Selenium Manager look for drivers or browsers online.
     os.environ["SE_OFFLINE"] = "true"
-    profile = tempfile.TemporaryDirectory(prefix="ucontact-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -36,12 +34,19 @@ def browser():
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1280,2000",
-        f"--user-data-dir={profile.name}",
+        f"--window-size={window}",
+        f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+
+
+@pytest.fixture
+def browser():
+    """A fresh headless Chromium (test_browser.py, test_passkey_browser.py)."""
+    profile = tempfile.TemporaryDirectory(prefix="ucontact-chromium-")
+    driver = chromium(profile.name)
     yield driver
     driver.quit()
     profile.cleanup()

@@ -41,8 +41,6 @@ from authlib.jose import JsonWebKey  # noqa: E402
 from authlib.jose import jwt as authlib_jwt  # noqa: E402
 from authlib.oidc.core import CodeIDToken  # noqa: E402
 from requests_oauthlib import OAuth2Session as OauthlibSession  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.virtual_authenticator import (  # noqa: E402
     Protocol,
@@ -53,11 +51,10 @@ from selenium.webdriver.support import expected_conditions as until  # noqa: E40
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+from conftest import chromium  # noqa: E402
 from test_passkey_browser import REGISTER  # noqa: E402
 
 SCOPE = "openid email profile offline_access"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 class Failed(Exception):
@@ -97,26 +94,6 @@ class Callback:
 
     def stop(self) -> None:
         self.server.shutdown()
-
-
-def chromium(profile: str) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=900,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
 
 
 class Authlib:
@@ -207,7 +184,7 @@ class Run:
         self.callback = Callback(context["callback_port"])
         self.redirect_uri = self.callback.base + "/callback"
         self.profile = tempfile.TemporaryDirectory(prefix="ucontact-oidc-chromium-")
-        self.browser = chromium(self.profile.name)
+        self.browser = chromium(self.profile.name, window="900,900")
         self.browser.set_script_timeout(60)
         self.wait = WebDriverWait(self.browser, 20)
         self.flows: list[dict] = []

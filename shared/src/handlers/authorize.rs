@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::handlers::hosted::{self, Step};
 use crate::http::{self, ApiError, Request, Response};
 use crate::oidc::browser::{self, SIGNIN_COOKIE};
-use crate::oidc::{self, AuthorizationRequest, Prompt, RequestError};
+use crate::oidc::{self, Prompt, RequestError};
 
 /// Sign in with UContact (OpenID Connect authorization endpoint)
 ///
@@ -42,11 +42,7 @@ use crate::oidc::{self, AuthorizationRequest, Prompt, RequestError};
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let caller = http::caller(app, &request);
-    let authorization =
-        match AuthorizationRequest::parse(&app.config.oidc_clients, &hosted::query_pairs(&request)) {
-            Ok(authorization) => authorization,
-            Err(error) => return Ok(hosted::refuse(&caller, error)),
-        };
+    let authorization = hosted::authorization_in_query(app, &request, &caller)?;
     if authorization.prompt != Some(Prompt::Login) {
         let cookie = browser::cookie(&request, SIGNIN_COOKIE);
         let fresh_enough = |auth_time: i64| {

@@ -19,17 +19,13 @@ const CHECK_EMAIL: &str = "If an account uses that address, we sent it a link to
         description = "`email`, the page's `csrf_token` and the authorization request's parameters"),
     responses(
         (status = 200, description = "\"Check your email\", or the form again with the error", content_type = "text/html", body = String),
-        (status = 302, description = "A request error that goes back to the app (`error`, `state`, `iss`)"),
-        (status = 400, description = "An unknown client or an unregistered redirect URI: an error page", content_type = "text/html", body = String),
+        crate::openapi::responses::PageRefusals,
         crate::openapi::responses::TooLarge, crate::openapi::responses::Unavailable,
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let caller = http::caller(app, &request);
-    let form = match PostedForm::parse(app, &request, &caller).await? {
-        Ok(form) => form,
-        Err(refused) => return Ok(refused),
-    };
+    let form = PostedForm::parse(app, &request, &caller).await?;
     let page = |step: Step<'_>, error: Option<&str>| {
         hosted::sign_in_page(app, &request, &form.authorization, step, error)
     };

@@ -4,7 +4,6 @@
 use crate::app::App;
 use crate::handlers::hosted::{self, Step};
 use crate::http::{self, ApiError, Request, Response};
-use crate::oidc::AuthorizationRequest;
 
 /// The hosted "forgot password" page
 #[utoipa::path(
@@ -15,14 +14,10 @@ use crate::oidc::AuthorizationRequest;
     params(("client_id" = String, Query, description = "The authorization request's parameters, as `authorize` takes them")),
     responses(
         (status = 200, description = "The page", content_type = "text/html", body = String),
-        (status = 302, description = "A request error that goes back to the app (`error`, `state`, `iss`)"),
-        (status = 400, description = "An unknown client or an unregistered redirect URI: an error page", content_type = "text/html", body = String),
+        crate::openapi::responses::PageRefusals,
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
-    let caller = http::caller(app, &request);
-    match AuthorizationRequest::parse(&app.config.oidc_clients, &hosted::query_pairs(&request)) {
-        Ok(authorization) => hosted::sign_in_page(app, &request, &authorization, Step::ForgotPassword, None),
-        Err(error) => Ok(hosted::refuse(&caller, error)),
-    }
+    let authorization = hosted::authorization_in_query(app, &request, &http::caller(app, &request))?;
+    hosted::sign_in_page(app, &request, &authorization, Step::ForgotPassword, None)
 }

@@ -132,17 +132,22 @@ pub struct PostedForm {
     pub csrf_holds: bool,
 }
 
+/// The authorization request of a page's query (`authorize` and the pages it links to), or the
+/// answer that refuses it.
+pub fn authorization_in_query(
+    app: &App,
+    request: &Request,
+    caller: &Caller,
+) -> Result<AuthorizationRequest, ApiError> {
+    AuthorizationRequest::parse(&app.config.oidc_clients, &query_pairs(request))
+        .map_err(|error| ApiError::Answered(Box::new(refuse(caller, error))))
+}
+
 impl PostedForm {
-    pub async fn parse(
-        app: &App,
-        request: &Request,
-        caller: &Caller,
-    ) -> Result<Result<Self, Response>, ApiError> {
+    pub async fn parse(app: &App, request: &Request, caller: &Caller) -> Result<Self, ApiError> {
         let form = FormBody::parse(request).await?;
-        let authorization = match AuthorizationRequest::parse(&app.config.oidc_clients, form.pairs()) {
-            Ok(authorization) => authorization,
-            Err(error) => return Ok(Err(refuse(caller, error))),
-        };
+        let authorization = AuthorizationRequest::parse(&app.config.oidc_clients, form.pairs())
+            .map_err(|error| ApiError::Answered(Box::new(refuse(caller, error))))?;
         let fields = form.pairs().to_vec();
         let token = fields
             .iter()
@@ -151,11 +156,11 @@ impl PostedForm {
         let cookie = browser::cookie(request, CSRF_COOKIE);
         let csrf_holds = browser::csrf_holds(&app.limits, cookie.as_deref(), token)
             .map_err(|e| ApiError::Unexpected(e.into()))?;
-        Ok(Ok(Self {
+        Ok(Self {
             fields,
             authorization,
             csrf_holds,
-        }))
+        })
     }
 
     /// A field's first value; empty counts as absent.

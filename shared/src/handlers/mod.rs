@@ -66,6 +66,20 @@ use crate::domain::{
 };
 use crate::http::{self, ApiError, JsonBody, Request, present};
 
+/// A file compiled into the binary, found by the path parameter `file` among `files` (name,
+/// content type, contents); any other name is a 404. The docs' and the sign-in pages' assets.
+pub(crate) fn compiled_file(
+    request: &Request,
+    files: &'static [(&'static str, &'static str, &'static str)],
+) -> Result<crate::http::Response, ApiError> {
+    let name = http::path_param(request, "file")?;
+    let (_, content_type, contents) = files
+        .iter()
+        .find(|(file, _, _)| *file == name)
+        .ok_or(ApiError::NotFound)?;
+    Ok(http::asset(content_type, contents))
+}
+
 /// The `User` JSON of the contract.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User, example = json!({

@@ -29,17 +29,13 @@ use crate::passkeys::{self, RelyingPartyConfig};
     responses(
         (status = 303, description = "Signed in: to `redirect_uri` with `code`, `state` and `iss`; sets the sign-in session cookie"),
         (status = 200, description = "The page again, with the error (or the two-factor step)", content_type = "text/html", body = String),
-        (status = 302, description = "A request error that goes back to the app (`error`, `state`, `iss`)"),
-        (status = 400, description = "An unknown client or an unregistered redirect URI: an error page", content_type = "text/html", body = String),
+        crate::openapi::responses::PageRefusals,
         crate::openapi::responses::TooLarge, crate::openapi::responses::Unavailable,
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
     let caller = http::caller(app, &request);
-    let form = match PostedForm::parse(app, &request, &caller).await? {
-        Ok(form) => form,
-        Err(refused) => return Ok(refused),
-    };
+    let form = PostedForm::parse(app, &request, &caller).await?;
     let field = |name: &str| form.field(name);
     let authorization = &form.authorization;
     let username = field("username").unwrap_or_default();

@@ -2,7 +2,7 @@
 //! (shared/assets/signin/); no CDN. Any other name is a 404.
 
 use crate::app::App;
-use crate::http::{self, ApiError, Request, Response};
+use crate::http::{ApiError, Request, Response};
 use crate::openapi::schemas::ErrorDetail;
 
 /// The files the hosted pages load: (name, content type, contents).
@@ -41,10 +41,5 @@ const FILES: [(&str, &str, &str); 3] = [
     ),
 )]
 pub async fn handle(_app: &App, request: Request) -> Result<Response, ApiError> {
-    let name = http::path_param(&request, "file")?;
-    let (_, content_type, contents) = FILES
-        .iter()
-        .find(|(file, _, _)| *file == name)
-        .ok_or(ApiError::NotFound)?;
-    Ok(http::asset(content_type, contents))
+    super::compiled_file(&request, &FILES)
 }

@@ -108,6 +108,10 @@ pub enum ApiError {
     /// 500 with an opaque body.
     #[error("unexpected error")]
     Unexpected(#[source] anyhow::Error),
+    /// An answer made already: a hosted sign-in page's refusal of the authorization request it
+    /// carries (an error page, or a redirect back to the app; crate::handlers::hosted).
+    #[error("answered by a hosted page")]
+    Answered(Box<Response>),
 }
 
 impl ApiError {
@@ -178,6 +182,7 @@ impl ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 response
             }
+            ApiError::Answered(response) => *response,
             ApiError::Unexpected(cause) => {
                 tracing::error!(error = ?cause, "answering 500");
                 response::message_detail(StatusCode::INTERNAL_SERVER_ERROR, detail::INTERNAL)

@@ -25,7 +25,7 @@ use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::auth::{self, AuthError, ClientSession, FirstFactor, StartedSession, TokenPair};
 use crate::domain::{Amr, LoginIdentifier, UserId, UserRecord};
-use crate::store::{NewSession, Rotation, RotationOutcome, SessionPrecondition};
+use crate::store::{NewSession, Rotation, RotationOutcome};
 use crate::tokens::{AccessClaims, ClientGrant, RefreshClaims};
 
 pub use clients::{OidcClient, parse_clients};
@@ -155,18 +155,15 @@ pub async fn issue_code(
     let (code, token_id) = app.tokens.issue_code(&grant, expires_at, &caller.issuer, now)?;
     let session = NewSession {
         id: grant.session_id.clone(),
-        user_id: record.user.id,
         current_token_id: token_id,
         created_at: now,
         expires_at,
-        precondition: SessionPrecondition {
-            password_version: record.password_version,
-            sessions_revoked_at: record.sessions_revoked_at,
-        },
-        user_agent: caller.user_agent.clone(),
-        source_ip: caller.source_ip.clone(),
-        amr,
-        client: Some(request.client.display_name().to_owned()),
+        ..auth::new_session(
+            caller,
+            record,
+            amr,
+            Some(request.client.display_name().to_owned()),
+        )
     };
     // The user signed in (a right password, code or passkey): their backoff is over.
     let login_key = app

@@ -173,3 +173,33 @@ impl IntoResponses for Invalid {
         .responses()
     }
 }
+
+/// The hosted sign-in pages' refusals of the authorization request they carry
+/// (crate::oidc::request): 302 back to the app with `error`, or a 400 error page where the app
+/// cannot be trusted with a redirect.
+pub struct PageRefusals;
+
+impl IntoResponses for PageRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let page = ContentBuilder::new()
+            .schema(Some(Object::with_type(Type::String)))
+            .build();
+        BTreeMap::from([
+            (
+                "302".to_owned(),
+                ResponseBuilder::new()
+                    .description("A request error that goes back to the app (`error`, `state`, `iss`)")
+                    .build()
+                    .into(),
+            ),
+            (
+                "400".to_owned(),
+                ResponseBuilder::new()
+                    .description("An unknown client or an unregistered redirect URI: an error page")
+                    .content("text/html", page)
+                    .build()
+                    .into(),
+            ),
+        ])
+    }
+}
