@@ -15,8 +15,7 @@ const CHECK_EMAIL: &str = "If an account uses that address, we sent it a link to
     path = "/oauth2/forgot-password",
     operation_id = "forgot-password",
     tag = "oidc",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "`email`, the page's `csrf_token` and the authorization request's parameters"),
+    request_body(content = crate::openapi::schemas::ForgotPasswordForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "\"Check your email\", or the form again with the error", content_type = "text/html", body = String),
         crate::openapi::responses::PageRefusals,

@@ -24,8 +24,7 @@ use crate::passkeys::{self, RelyingPartyConfig};
     path = "/oauth2/signin",
     operation_id = "signin",
     tag = "oidc",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "The sign-in page's form"),
+    request_body(content = crate::openapi::schemas::SigninForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Signed in: to `redirect_uri` with `code`, `state` and `iss`; sets the sign-in session cookie"),
         (status = 200, description = "The page again, with the error (or the two-factor step)", content_type = "text/html", body = String),

@@ -18,8 +18,7 @@ const CHECK_EMAIL: &str = "We sent a link to confirm your email address. Open it
     path = "/oauth2/signup",
     operation_id = "signup",
     tag = "oidc",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "`username`, `email`, `password`, the page's `csrf_token` and the authorization request's parameters"),
+    request_body(content = crate::openapi::schemas::SignupForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "\"Check your email\", or the form again with the error", content_type = "text/html", body = String),
         crate::openapi::responses::PageRefusals,

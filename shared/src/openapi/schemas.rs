@@ -121,6 +121,65 @@ pub struct TokenForm {
     pub scope: Option<String>,
 }
 
+/// The authorization request every hosted page's form carries (hidden fields), as `authorize`
+/// takes it, and the form's CSRF token.
+#[derive(Serialize, ToSchema)]
+pub struct CarriedRequest {
+    /// The page's: the keyed hash of the browser's `ucontact_csrf` cookie.
+    pub csrf_token: String,
+    /// `code`.
+    pub response_type: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: String,
+    /// `S256`.
+    pub code_challenge_method: String,
+    #[schema(nullable = false)]
+    pub state: Option<String>,
+    #[schema(nullable = false)]
+    pub nonce: Option<String>,
+}
+
+/// The sign-in page's forms: `username` and `password`; then `otp` with the step's
+/// `second_step` proof; or the passkey button's `challenge_token` and `credential` (JSON).
+#[derive(Serialize, ToSchema)]
+pub struct SigninForm {
+    #[serde(flatten)]
+    pub request: CarriedRequest,
+    #[schema(nullable = false)]
+    pub username: Option<String>,
+    #[schema(nullable = false, format = Password)]
+    pub password: Option<String>,
+    #[schema(nullable = false)]
+    pub otp: Option<String>,
+    #[schema(nullable = false)]
+    pub second_step: Option<String>,
+    #[schema(nullable = false)]
+    pub challenge_token: Option<String>,
+    #[schema(nullable = false)]
+    pub credential: Option<String>,
+}
+
+/// The "create an account" form.
+#[derive(Serialize, ToSchema)]
+pub struct SignupForm {
+    #[serde(flatten)]
+    pub request: CarriedRequest,
+    pub username: String,
+    pub email: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// The "forgot password" form.
+#[derive(Serialize, ToSchema)]
+pub struct ForgotPasswordForm {
+    #[serde(flatten)]
+    pub request: CarriedRequest,
+    pub email: String,
+}
+
 /// An OAuth 2.0 error (RFC 6749 5.2).
 #[derive(Serialize, ToSchema)]
 pub struct OAuthErrorBody {
