@@ -55,6 +55,11 @@ pub enum AuthError {
     /// TOTP is on and no code came: 401 at login, 400 on a signed-in route.
     #[error("two-factor code required")]
     CodeRequired { at_login: bool },
+    /// A login's right password, with TOTP on and no code: 401 `Two-factor code required` as
+    /// [`AuthError::CodeRequired`], with what the password check read of the user (the hosted
+    /// pages' two-factor step holds only while it stays so).
+    #[error("two-factor code required")]
+    CodeRequiredAfter(Credentials),
     /// A wrong, replayed or used code: 401 at login, 400 on a signed-in route.
     #[error("invalid two-factor code")]
     InvalidCode { at_login: bool },
@@ -241,14 +246,13 @@ pub struct Credentials {
     pub sessions_revoked_at: i64,
 }
 
-/// The [`Credentials`] of the user a login identifier names, if any (the hosted pages bind their
-/// two-factor step to them once the password was right).
-pub async fn credentials_of(app: &App, identifier: &str) -> Result<Option<Credentials>, AuthError> {
-    let record = user_by_identifier(app, &LoginIdentifier::parse(identifier)).await?;
-    Ok(record.map(|r| Credentials {
-        password_version: r.password_version,
-        sessions_revoked_at: r.sessions_revoked_at,
-    }))
+impl Credentials {
+    fn of(record: &UserRecord) -> Self {
+        Self {
+            password_version: record.password_version,
+            sessions_revoked_at: record.sessions_revoked_at,
+        }
+    }
 }
 
 impl std::fmt::Debug for FirstFactor<'_> {
@@ -358,11 +362,19 @@ pub async fn start_login(
         }
         _ => None,
     };
-    let amr = mfa::check_second_factor(app, caller, Checkpoint::Login, &record, otp).await?;
+    let amr = match mfa::check_second_factor(app, caller, Checkpoint::Login, &record, otp).await {
+        Err(AuthError::CodeRequired { .. }) => {
+            return Err(AuthError::CodeRequiredAfter(Credentials::of(&record)));
+        }
+        amr => amr?,
+    };
     let started = StartedSession::for_client(app, caller, &record, amr, client)?;
     // Only if the password and the sessions are still as this login read them: a reset or a
     // logout-all that committed during the password check wins, in the same write.
-    let created = app.store.create_session(&started.session, &login_key).await?;
+    let created = app
+        .store
+        .create_session(&started.session, Some(&login_key))
+        .await?;
     if !created {
         audit::record(
             caller,
@@ -528,6 +540,7 @@ pub async fn refresh_if(
             session_id: claims.session_id.clone(),
             user_id: claims.user_id,
             presented_token_id: claims.token_id.clone(),
+            ends_at: None,
             next_token_id: next.token_id,
             now: now.timestamp(),
         })

@@ -267,23 +267,21 @@ impl Endpoint {
             },
             // Only writes the ceremony's state.
             Endpoint::PasskeyLoginOptions => KeyNeeds::NONE,
-            // Verifies the sign-in cookie, mints codes (session keys), keys the CSRF token.
+            // Verifies the sign-in cookie, mints codes (session keys).
             Endpoint::Authorize => KeyNeeds {
                 sign_session: true,
                 verify: true,
+                ..KeyNeeds::NONE
+            },
+            // Keys the address's email throttle, as register does (the verification link is
+            // minted by the worker's job).
+            Endpoint::Signup => KeyNeeds {
                 abuse_hash: true,
                 ..KeyNeeds::NONE
             },
-            // The pages key their forms' CSRF token; signup also keys the address's email throttle
-            // (as register does; the verification link is minted by the worker's job), and
-            // forgot-password only writes the reset's job besides.
-            Endpoint::SignupPage
-            | Endpoint::Signup
-            | Endpoint::ForgotPasswordPage
-            | Endpoint::ForgotPassword => KeyNeeds {
-                abuse_hash: true,
-                ..KeyNeeds::NONE
-            },
+            // The pages only render (their CSRF cookie is random); forgot-password only writes the
+            // reset's job, as reset-password does.
+            Endpoint::SignupPage | Endpoint::ForgotPasswordPage | Endpoint::ForgotPassword => KeyNeeds::NONE,
             // Both sign in as login does (the identifier's backoff, second factors) and mint the
             // sign-in cookie, codes, and the grants' tokens.
             Endpoint::Signin | Endpoint::Token => KeyNeeds {

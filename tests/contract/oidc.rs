@@ -435,7 +435,8 @@ async fn end_session_signs_the_browser_out_and_returns_only_to_registered_addres
     let id_token = tokens["id_token"].as_str().unwrap().to_owned();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
 
-    // An unregistered address: an error page, no redirect, nothing ended.
+    // An unregistered address: an error page, no redirect; the browser is signed out all the
+    // same (that is what it asked for), but the app's session lives on.
     let mut url = url::Url::parse("http://x/oauth2/logout").unwrap();
     url.query_pairs_mut()
         .append_pair("id_token_hint", &id_token)
@@ -445,7 +446,16 @@ async fn end_session_signs_the_browser_out_and_returns_only_to_registered_addres
         .await;
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(refused.header("location").is_none());
-    assert!(browser.cookies.contains_key("ucontact_signin"));
+    assert!(!browser.cookies.contains_key("ucontact_signin"));
+    assert_eq!(browser.get(&authorize_query(&[])).await.status, 200, "signed out");
+    assert_eq!(
+        app.get_with_token("/api/users/me/sessions", &access).await.status,
+        200
+    );
+    // Signed in again, the hint ends the app's session with the browser's.
+    browser
+        .sign_in(&authorize_query(&[]), "oidccarol", PASSWORD)
+        .await;
 
     let mut url = url::Url::parse("http://x/oauth2/logout").unwrap();
     url.query_pairs_mut()
@@ -711,4 +721,53 @@ async fn max_age_asks_again_and_a_hint_alone_ends_nobodys_session() {
     assert_eq!(out.status, 200, "{}", out.text);
     let still = vera.get(&authorize_query(&[])).await;
     assert_eq!(still.status, 302, "vera is still signed in: {}", still.text);
+}
+
+#[tokio::test]
+async fn a_signed_in_browser_opening_authorize_clears_no_backoff() {
+    let app = Server::start_with(settings().with("LOGIN_BACKOFF_THRESHOLD", "3")).await;
+    user(&app, "oidcxena").await;
+    let mut browser = Browser::new(&app);
+    code_of(
+        &app,
+        &browser.sign_in(&authorize_query(&[]), "oidcxena", PASSWORD).await,
+    );
+    // Someone guesses the password twice, the user's browser opens an app (a code, no password),
+    // then one more guess: the backoff counted all three.
+    for _ in 0..2 {
+        app.login("oidcxena", "not-the-password")
+            .await
+            .assert_detail(401, "Incorrect username or password");
+    }
+    redirected(&browser.get(&authorize_query(&[])).await, 302, REDIRECT);
+    app.login("oidcxena", "not-the-password").await;
+    assert_eq!(app.login("oidcxena", PASSWORD).await.status, 429);
+}
+
+#[tokio::test]
+async fn a_code_never_exchanged_leaves_no_session_behind() {
+    let app = Server::start_with(restartable()).await;
+    user(&app, "oidcyuri").await;
+    let mut browser = Browser::new(&app);
+    let signed_in = browser.sign_in(&authorize_query(&[]), "oidcyuri", PASSWORD).await;
+    let code = redirected(&signed_in, 303, REDIRECT)["code"].clone();
+    let abandoned = redirected(&browser.get(&authorize_query(&[])).await, 302, REDIRECT)["code"].clone();
+    let access = exchange(&app, &code, VERIFIER).await.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let clients = |sessions: Vec<Value>| sessions.iter().filter(|s| s["client"] != Value::Null).count();
+    assert_eq!(
+        clients(list_sessions(&app, &access).await),
+        2,
+        "the exchanged one and the pending one"
+    );
+    let later = (chrono::Utc::now() + chrono::Duration::seconds(61)).to_rfc3339();
+    let app = app.restart_with("UCONTACT_FAKE_NOW", &later).await;
+    assert_eq!(
+        clients(list_sessions(&app, &access).await),
+        1,
+        "only the exchanged one lives on"
+    );
+    oauth_error(&exchange(&app, &abandoned, VERIFIER).await, "invalid_grant");
 }

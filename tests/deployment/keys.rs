@@ -180,13 +180,9 @@ fn only_minting_functions_reach_a_private_key_set() {
             "totp-disable",
             "recovery-codes",
             "passkey-register",
-            "authorize",
             "signin",
             "token",
-            "signup-page",
             "signup",
-            "forgot-password-page",
-            "forgot-password",
             "worker",
         ])
     );

@@ -83,12 +83,12 @@ const EXPECTED: [(&str, u64, &[&str], bool); 52] = [
     ("passkey-login",       SMALLEST_MB, &["GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     // Sign in with UContact. Every authorization is a session: authorize reads the sign-in
     // cookie's session beside its user (one batch) and creates the app's session in a transaction
-    // that checks the profile and clears the username's backoff; signin signs in as login or
+    // that checks the profile; signin signs in as login or
     // passkey-login do (bcrypt), then does what authorize does; token rotates a code's or refresh
     // token's session as refresh-token does, or runs the password grant as login, then reads the
     // user for the ID token; userinfo reads the token's session beside its user; end-session
     // revokes sessions as logout does; the asset route serves what is compiled in.
-    ("authorize",           SMALLEST_MB, &["BatchGetItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
+    ("authorize",           SMALLEST_MB, &["BatchGetItem", "PutItem", "ConditionCheckItem"], false),
     ("signin",              ONE_VCPU_MB, &["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("token",               ONE_VCPU_MB, &["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("userinfo",            SMALLEST_MB, &["BatchGetItem"], false),

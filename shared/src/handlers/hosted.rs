@@ -97,10 +97,8 @@ pub fn sign_in_page(
     let links = http::links(app, request);
     let existing = browser::cookie(request, CSRF_COOKIE).filter(|c| c.len() == 43);
     let csrf_cookie = existing.clone().unwrap_or_else(browser::new_csrf_cookie);
-    let csrf_token =
-        browser::csrf_token(&app.limits, &csrf_cookie).map_err(|e| ApiError::Unexpected(e.into()))?;
     let form = FormContext {
-        csrf_token: &csrf_token,
+        csrf_token: &csrf_cookie,
         request: authorization,
     };
     let page = match step {
@@ -117,8 +115,10 @@ pub fn sign_in_page(
     );
     if existing.is_none() {
         let site = CookieSite::of(&links);
-        // A day: long enough for any sign-in; Strict, as only this service's pages post forms.
-        let set = site.set(CSRF_COOKIE, &csrf_cookie, 24 * 3600, "Strict");
+        // A day: long enough for any sign-in. Lax, not Strict: a Strict cookie is not sent on the
+        // navigation from the app, and would be replaced then, breaking the forms of other tabs
+        // and the two-factor step; cross-site posts get it under neither.
+        let set = site.set(CSRF_COOKIE, &csrf_cookie, 24 * 3600, "Lax");
         response.headers_mut().append(header::SET_COOKIE, set);
     }
     Ok(response)
@@ -154,8 +154,7 @@ impl PostedForm {
             .find(|(n, _)| n == "csrf_token")
             .map(|(_, v)| v.as_str());
         let cookie = browser::cookie(request, CSRF_COOKIE);
-        let csrf_holds = browser::csrf_holds(&app.limits, cookie.as_deref(), token)
-            .map_err(|e| ApiError::Unexpected(e.into()))?;
+        let csrf_holds = browser::csrf_holds(cookie.as_deref(), token);
         Ok(Self {
             fields,
             authorization,

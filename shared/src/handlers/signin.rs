@@ -10,7 +10,7 @@ use crate::audit::Caller;
 use crate::auth::{self, AuthError, FirstFactor, StartedSession};
 use crate::handlers::hosted::{self, PostedForm, Step};
 use crate::http::{self, ApiError, Request, Response, detail};
-use crate::oidc::browser::{self, CSRF_COOKIE};
+use crate::oidc::browser::{self, CSRF_COOKIE, SIGNIN_COOKIE};
 use crate::oidc::{self, AuthorizationRequest};
 use crate::passkeys::{self, RelyingPartyConfig};
 
@@ -65,7 +65,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
                     TOO_LONG,
                 );
             }
-            Err(e @ (AuthError::CodeRequired { .. } | AuthError::InvalidCode { .. })) => {
+            Err(e @ (AuthError::CodeRequiredAfter(_) | AuthError::InvalidCode { .. })) => {
                 let step = Step::SecondFactor {
                     username: &identifier,
                     proof,
@@ -80,11 +80,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response, ApiError> {
         match auth::start_login(app, &caller, username, first, None, None).await {
             // The password was right and TOTP is on: the two-factor step, for this browser only,
             // while the user's password and sessions stay as they are now.
-            Err(AuthError::CodeRequired { .. }) => {
+            Err(AuthError::CodeRequiredAfter(credentials)) => {
                 let cookie = csrf_cookie.as_deref().unwrap_or_default();
-                let Some(credentials) = auth::credentials_of(app, username).await? else {
-                    return page(Step::Password { username }, detail::BAD_LOGIN);
-                };
                 let proof = browser::second_step_proof(&app.limits, cookie, username, credentials, now)
                     .map_err(|e| ApiError::Unexpected(e.into()))?;
                 let step = Step::SecondFactor {
@@ -129,7 +126,7 @@ fn refusal(e: AuthError) -> Result<&'static str, ApiError> {
         AuthError::EmailNotVerified => {
             Ok("Email not verified. Open the link we sent to your email address, then sign in again.")
         }
-        AuthError::CodeRequired { .. } => Ok(detail::CODE_REQUIRED),
+        AuthError::CodeRequired { .. } | AuthError::CodeRequiredAfter(_) => Ok(detail::CODE_REQUIRED),
         AuthError::InvalidCode { .. } => Ok(detail::INVALID_CODE),
         AuthError::InvalidPasskey { .. } => Ok(detail::INVALID_PASSKEY),
         AuthError::TooManyAttempts { .. } => Ok(detail::TOO_MANY_ATTEMPTS),
@@ -146,6 +143,11 @@ async fn signed_in(
     started: &StartedSession,
 ) -> Result<Response, ApiError> {
     let session = &started.session;
+    // A browser holds one sign-in: the one this replaces (another user's, or a re-authentication
+    // that prompt=login or max_age asked for) ends now rather than live on unseen.
+    let previous = browser::cookie(request, SIGNIN_COOKIE)
+        .and_then(|v| app.tokens.verify_signin(&v, &caller.issuer).ok());
+    oidc::end_session(app, caller, previous.as_ref(), None).await?;
     let cookie = oidc::sign_in_cookie(app, caller, started)?;
     let live = oidc::live_sign_in(app, caller, Some(&cookie)).await?;
     let location = match live {

@@ -252,7 +252,9 @@ impl From<AuthError> for ApiError {
                 detail: detail::SESSION_NOT_FOUND,
             },
             AuthError::TooManyAttempts { retry_after } => ApiError::TooManyAttempts { retry_after },
-            AuthError::CodeRequired { at_login: true } => ApiError::Unauthorized(detail::CODE_REQUIRED),
+            AuthError::CodeRequired { at_login: true } | AuthError::CodeRequiredAfter(_) => {
+                ApiError::Unauthorized(detail::CODE_REQUIRED)
+            }
             AuthError::CodeRequired { at_login: false } => ApiError::bad_request(detail::CODE_REQUIRED),
             AuthError::InvalidCode { at_login: true } => ApiError::Unauthorized(detail::INVALID_CODE),
             AuthError::InvalidCode { at_login: false } => ApiError::bad_request(detail::INVALID_CODE),

@@ -24,7 +24,7 @@ use crate::account::in_live_session;
 use crate::app::App;
 use crate::audit::{self, Caller, Event, Outcome};
 use crate::auth::{self, AuthError, ClientSession, FirstFactor, StartedSession, TokenPair};
-use crate::domain::{Amr, LoginIdentifier, UserId, UserRecord};
+use crate::domain::{Amr, UserId, UserRecord};
 use crate::store::{NewSession, Rotation, RotationOutcome};
 use crate::tokens::{AccessClaims, ClientGrant, RefreshClaims};
 
@@ -64,7 +64,7 @@ impl OAuthError {
 }
 
 /// The token endpoint's answer.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "access_token": "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6Ii4uLiJ9...",
     "token_type": "Bearer", "expires_in": 900,
@@ -85,6 +85,14 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The user and session of a live sign-in cookie, or `None` (no cookie, a bad one, or its
@@ -132,8 +140,11 @@ pub async fn issue_code(
 ) -> Result<Option<String>, AuthError> {
     let now = app.clock.now();
     let lifetimes = app.tokens.lifetimes();
-    // Without offline_access nothing can refresh the session: it ends with its access token.
-    let expires_at = now.timestamp()
+    // The session lives as long as its code until the code is exchanged (then as long as the
+    // grant: a refresh lifetime, or without offline_access, which nothing can refresh, its
+    // access token's), so that a code never exchanged leaves nothing live behind.
+    let until_exchanged = now.timestamp() + tokens::CODE_SECONDS;
+    let granted_until = now.timestamp()
         + if request.offline() {
             lifetimes.refresh
         } else {
@@ -152,12 +163,14 @@ pub async fn issue_code(
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
     };
-    let (code, token_id) = app.tokens.issue_code(&grant, expires_at, &caller.issuer, now)?;
+    let (code, token_id) = app
+        .tokens
+        .issue_code(&grant, granted_until, &caller.issuer, now)?;
     let session = NewSession {
         id: grant.session_id.clone(),
         current_token_id: token_id,
         created_at: now,
-        expires_at,
+        expires_at: until_exchanged,
         ..auth::new_session(
             caller,
             record,
@@ -165,12 +178,8 @@ pub async fn issue_code(
             Some(request.client.display_name().to_owned()),
         )
     };
-    // The user signed in (a right password, code or passkey): their backoff is over.
-    let login_key = app
-        .limits
-        .login_key(&LoginIdentifier::parse(record.user.username.as_str()))
-        .map_err(anyhow::Error::from)?;
-    if !app.store.create_session(&session, &login_key).await? {
+    // No credential was checked here (the browser's sign-in was): no backoff is cleared.
+    if !app.store.create_session(&session, None).await? {
         return Ok(None);
     }
     audit::record(
@@ -227,7 +236,7 @@ pub async fn exchange_code(
         ));
     }
     let now = app.clock.now();
-    let offline = grant.grant.scope.split(' ').any(|s| s == "offline_access");
+    let offline = request::offline(&grant.grant.scope);
     let refresh = if offline {
         Some(
             app.tokens
@@ -256,6 +265,7 @@ pub async fn exchange_code(
             presented_token_id: verified.token_id.clone(),
             next_token_id,
             now: now.timestamp(),
+            ends_at: Some(verified.session_expires_at),
         })
         .await
         .map_err(|e| OAuthError::Failed(e.into()))?;
@@ -394,7 +404,9 @@ fn login_refused(e: AuthError) -> OAuthError {
     let description = match e {
         AuthError::BadCredentials => crate::http::detail::BAD_LOGIN,
         AuthError::EmailNotVerified => crate::http::detail::EMAIL_NOT_VERIFIED,
-        AuthError::CodeRequired { .. } => crate::http::detail::CODE_REQUIRED,
+        AuthError::CodeRequired { .. } | AuthError::CodeRequiredAfter(_) => {
+            crate::http::detail::CODE_REQUIRED
+        }
         AuthError::InvalidCode { .. } => crate::http::detail::INVALID_CODE,
         AuthError::TooManyAttempts { retry_after } => {
             return OAuthError::Refused {

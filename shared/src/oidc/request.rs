@@ -192,8 +192,9 @@ impl AuthorizationRequest {
         })
     }
 
-    /// The parameters the sign-in page carries in hidden fields (`prompt` left out: the page
-    /// is the prompt).
+    /// The parameters the pages carry in hidden fields and in their links to each other: all of
+    /// them but `login_hint` (the page has its field) and `prompt=none` (no page shows then), so
+    /// that "back to sign in" still asks for the fresh sign-in `prompt=login` or `max_age` asked.
     pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
         let mut fields = vec![
             ("response_type", "code".to_owned()),
@@ -209,12 +210,23 @@ impl AuthorizationRequest {
         if let Some(nonce) = &self.nonce {
             fields.push(("nonce", nonce.clone()));
         }
+        if self.prompt == Some(Prompt::Login) {
+            fields.push(("prompt", "login".to_owned()));
+        }
+        if let Some(max_age) = self.max_age {
+            fields.push(("max_age", max_age.to_string()));
+        }
         fields
     }
 
     pub fn offline(&self) -> bool {
-        self.scope.split(' ').any(|s| s == "offline_access")
+        offline(&self.scope)
     }
+}
+
+/// Whether a (parsed) scope asks for a refresh token.
+pub fn offline(scope: &str) -> bool {
+    scope.split(' ').any(|s| s == "offline_access")
 }
 
 impl RequestError {

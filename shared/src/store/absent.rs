@@ -61,7 +61,11 @@ impl Store for AbsentStore {
         Err(absent())
     }
 
-    async fn create_session(&self, _session: &NewSession, _login_key: &str) -> Result<bool, StoreError> {
+    async fn create_session(
+        &self,
+        _session: &NewSession,
+        _login_key: Option<&str>,
+    ) -> Result<bool, StoreError> {
         Err(absent())
     }
 

@@ -212,6 +212,10 @@ pub struct Rotation {
     pub presented_token_id: String,
     pub next_token_id: String,
     pub now: i64,
+    /// A new absolute end of the session (unix seconds), set in the same step: an authorization
+    /// code's exchange moves its session from the code's 60 s to the grant's lifetime, so a code
+    /// never exchanged leaves nothing live behind. `None`: the end stays (a refresh).
+    pub ends_at: Option<i64>,
 }
 
 /// What a rotation did.
@@ -273,10 +277,12 @@ pub trait Store: Send + Sync {
     async fn replace_password(&self, reset: &PasswordReset) -> Result<bool, StoreError>;
 
     /// Creates a session and, in the same step, clears the login failures of `login_key` (the
-    /// password was right), if the user's password version and sessions-revoked-at instant are
-    /// still those of `session.precondition`. `false`: they moved on (a reset or a logout-all
-    /// committed during the login), and nothing was written.
-    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError>;
+    /// password was right; `None`: no credential was checked, an authorization of a signed-in
+    /// browser), if the user's password version and sessions-revoked-at instant are still those
+    /// of `session.precondition`. `false`: they moved on (a reset or a logout-all committed
+    /// during the login), and nothing was written.
+    async fn create_session(&self, session: &NewSession, login_key: Option<&str>)
+    -> Result<bool, StoreError>;
 
     /// Lets a login attempt for `login_key` through the backoff gate and counts it, or refuses
     /// it, in one atomic step: concurrent attempts see each other's counts.

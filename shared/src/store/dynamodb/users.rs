@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem, Update,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::abuse::email_send_item;
@@ -314,7 +316,11 @@ impl Store for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
-    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError> {
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        login_key: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let item = session_item(session, session.precondition.sessions_revoked_at);
         // The user as the login read them, checked in the same transaction.
         let unchanged = ConditionCheck::builder()
@@ -325,21 +331,21 @@ impl Store for DynamoStore {
             .expression_attribute_values(":revoked", n(session.precondition.sessions_revoked_at))
             .build()
             .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
-        let clear = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(login_attempts_key(login_key)))
-            .build()
-            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
-        match self
-            .transact(vec![
-                self.put(item, "attribute_not_exists(PK)", None)?,
-                TransactWriteItem::builder().delete(clear).build(),
-                TransactWriteItem::builder().condition_check(unchanged).build(),
-            ])
-            .await?
-        {
+        // The user check last, so that its index names it whatever comes before.
+        let mut items = vec![self.put(item, "attribute_not_exists(PK)", None)?];
+        if let Some(login_key) = login_key {
+            let clear = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(login_attempts_key(login_key)))
+                .build()
+                .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+            items.push(TransactWriteItem::builder().delete(clear).build());
+        }
+        let check = items.len();
+        items.push(TransactWriteItem::builder().condition_check(unchanged).build());
+        match self.transact(items).await? {
             Outcome::Committed => Ok(true),
-            Outcome::ConditionFailed(2) => Ok(false),
+            Outcome::ConditionFailed(index) if index == check => Ok(false),
             Outcome::ConditionFailed(_) => Err(StoreError::Unexpected(anyhow!("session id collision"))),
         }
     }
@@ -398,17 +404,29 @@ impl Store for DynamoStore {
             self.revoke(rotation.user_id, &rotation.session_id).await?;
             return Ok(RotationOutcome::ReuseDetected);
         }
-        let rotate = self.update(
-            session,
-            "SET current_token_id = :next, last_used_at_ms = :used",
-            "current_token_id = :presented AND revoked = :false",
-            HashMap::from([
-                (":next".to_owned(), s(rotation.next_token_id.as_str())),
-                (":used".to_owned(), n(now_ms())),
-                (":presented".to_owned(), s(rotation.presented_token_id.as_str())),
-                (":false".to_owned(), AttributeValue::Bool(false)),
-            ]),
-        )?;
+        let mut values = HashMap::from([
+            (":next".to_owned(), s(rotation.next_token_id.as_str())),
+            (":used".to_owned(), n(now_ms())),
+            (":presented".to_owned(), s(rotation.presented_token_id.as_str())),
+            (":false".to_owned(), AttributeValue::Bool(false)),
+        ]);
+        let mut set = "SET current_token_id = :next, last_used_at_ms = :used".to_owned();
+        let mut update = Update::builder();
+        if let Some(ends_at) = rotation.ends_at {
+            // The item's TTL moves with its end, or DynamoDB would delete the live session.
+            set.push_str(", expires_at = :ends, #ttl = :ends");
+            values.insert(":ends".to_owned(), n(ends_at));
+            update = update.expression_attribute_names("#ttl", TTL);
+        }
+        let update = update
+            .table_name(&self.table)
+            .set_key(Some(session))
+            .update_expression(set)
+            .condition_expression("current_token_id = :presented AND revoked = :false")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Unexpected(anyhow!(e)))?;
+        let rotate = TransactWriteItem::builder().update(update).build();
         let still_live = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(profile))

@@ -332,16 +332,22 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %session.user_id))]
-    async fn create_session(&self, session: &NewSession, login_key: &str) -> Result<bool, StoreError> {
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        login_key: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let session = session.clone();
-        let login_key = login_key.to_owned();
+        let login_key = login_key.map(str::to_owned);
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Only while the user is as the login read them (same transaction, same statement).
             if !insert_session(&tx, &session)? {
                 return Ok(false);
             }
-            tx.execute("DELETE FROM login_attempts WHERE key = ?1", [login_key])?;
+            if let Some(login_key) = login_key {
+                tx.execute("DELETE FROM login_attempts WHERE key = ?1", [login_key])?;
+            }
             tx.commit()?;
             Ok(true)
         })
@@ -440,7 +446,7 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let rotated = tx.execute(
-                "UPDATE sessions SET current_token_id = ?1, last_used_at = ?6
+                "UPDATE sessions SET current_token_id = ?1, last_used_at = ?6, expires_at = coalesce(?7, expires_at)
                  WHERE id = ?2 AND user_id = ?3 AND current_token_id = ?4 AND revoked = 0 AND expires_at >= ?5",
                 params![
                     r.next_token_id,
@@ -449,6 +455,7 @@ impl Store for SqliteStore {
                     r.presented_token_id,
                     r.now,
                     timestamp(DateTime::from_timestamp(r.now, 0).unwrap_or_default()),
+                    r.ends_at,
                 ],
             )?;
             let outcome = if rotated == 1 {
