@@ -352,7 +352,10 @@ impl Endpoint {
             | Endpoint::LogoutAll
             | Endpoint::RevokeSession
             | Endpoint::PasskeyRegisterOptions
-            | Endpoint::ListPasskeys => WarmUp::UserPartitionBatch,
+            | Endpoint::ListPasskeys
+            | Endpoint::Authorize
+            | Endpoint::Userinfo
+            | Endpoint::EndSession => WarmUp::UserPartitionBatch,
             Endpoint::Register
             | Endpoint::Signup
             | Endpoint::Login
@@ -372,11 +375,8 @@ impl Endpoint {
             | Endpoint::PasskeyRegister
             | Endpoint::DeletePasskey
             | Endpoint::PasskeyLogin
-            | Endpoint::Authorize
             | Endpoint::Signin
             | Endpoint::Token
-            | Endpoint::Userinfo
-            | Endpoint::EndSession
             | Endpoint::ListContacts
             | Endpoint::GetContact
             | Endpoint::UpdateContact

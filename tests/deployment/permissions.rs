@@ -87,12 +87,12 @@ const EXPECTED: [(&str, u64, &[&str], bool); 52] = [
     // passkey-login do (bcrypt), then does what authorize does; token rotates a code's or refresh
     // token's session as refresh-token does, or runs the password grant as login, then reads the
     // user for the ID token; userinfo reads the token's session beside its user; end-session
-    // revokes sessions as logout does; the asset route serves what is compiled in.
+    // reads the sign-in's session beside its user, then revokes sessions as logout does; the asset route serves what is compiled in.
     ("authorize",           SMALLEST_MB, &["BatchGetItem", "PutItem", "ConditionCheckItem"], false),
     ("signin",              ONE_VCPU_MB, &["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("token",               ONE_VCPU_MB, &["GetItem", "BatchGetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"], false),
     ("userinfo",            SMALLEST_MB, &["BatchGetItem"], false),
-    ("end-session",         SMALLEST_MB, &["UpdateItem", "ConditionCheckItem"], false),
+    ("end-session",         SMALLEST_MB, &["BatchGetItem", "UpdateItem", "ConditionCheckItem"], false),
     ("signin-page-asset",   SMALLEST_MB, &[], false),
     // The hosted "create an account" and "forgot password" pages touch no store; their forms
     // do what register and reset-password do.
